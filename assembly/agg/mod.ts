@@ -1,0 +1,2 @@
+// Exports of the agg kernel (filled in by its owner).
+export const agg_version: i32 = 1;

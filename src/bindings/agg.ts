@@ -1,0 +1,5 @@
+/**
+ * Bindings for the agg kernel.
+ * @module
+ */
+export {};

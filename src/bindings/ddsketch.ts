@@ -1,0 +1,5 @@
+/**
+ * Bindings for the ddsketch kernel.
+ * @module
+ */
+export {};

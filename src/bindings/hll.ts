@@ -1,0 +1,5 @@
+/**
+ * Bindings for the hll kernel.
+ * @module
+ */
+export {};

@@ -1,0 +1,5 @@
+/**
+ * Bindings for the xor kernel.
+ * @module
+ */
+export {};
