@@ -2,8 +2,8 @@
 // (heap.alloc/heap.free, load/store): no managed objects, so nothing ever
 // needs the garbage collector and no call allocates on its own.
 
-/** Bytes of slack every input buffer must have after its end: readers load 8 bytes at a time. */
-export const READ_SLACK: usize = 8;
+/** Bytes of slack every input buffer must have after its end: a bit reader may run one sample (up to 19 bytes) past a truncated end and loads 9 bytes at a time. */
+export const READ_SLACK: usize = 32;
 
 /** True when [ptr, ptr + len + slack) lies inside linear memory. */
 // @ts-ignore: decorator

@@ -1,2 +1,147 @@
-// Exports of the xor kernel (filled in by its owner).
-export const xor_version: i32 = 1;
+// Exports of the XOR chunk kernel (Prometheus' chunk format, see
+// docs/format/xor-chunk.md). Timestamps are int64 milliseconds; the *_f64t
+// variants take and give them as f64 (exact for |t| <= 2^53).
+import { ERR_ARG, ERR_BOUNDS, ERR_CAPACITY, ERR_FULL } from "../common/errors";
+import { inBounds } from "../common/memory";
+import { appenderAppend, appenderInit, appenderLength, appenderMove, appenderReset } from "./encode";
+import { appenderResume, decodeAll, decodeRange, seek } from "./decode";
+import { SAMPLE_HEADROOM, STATE_SIZE } from "./state";
+
+export const XOR_STATE_SIZE: i32 = <i32>STATE_SIZE;
+
+/** Starts an empty chunk in [buf, buf + cap) driven by the 48-byte state. */
+export function xor_app_init(state: usize, buf: usize, cap: usize): i32 {
+  return appenderInit(state, buf, cap);
+}
+
+/** Appends (t, v); returns the new count or ERR_FULL. */
+export function xor_app_append(state: usize, t: i64, v: f64): i32 {
+  return appenderAppend(state, t, v);
+}
+
+/** Appends (t, v) with t as an integral f64; ERR_ARG when it is not one. */
+export function xor_app_append_f64t(state: usize, t: f64, v: f64): i32 {
+  if (Math.trunc(t) != t || t < -9223372036854775808.0 || t >= 9223372036854775808.0) {
+    return ERR_ARG;
+  }
+  return appenderAppend(state, <i64>t, v);
+}
+
+/** Bytes of the open chunk (header included). */
+export function xor_app_len(state: usize): i32 {
+  return appenderLength(state);
+}
+
+/** Moves the open chunk into a larger buffer. */
+export function xor_app_move(state: usize, buf: usize, cap: usize): i32 {
+  return appenderMove(state, buf, cap);
+}
+
+/** Reopens a chunk for appending; returns its sample count. */
+export function xor_app_resume(state: usize, buf: usize, len: usize, cap: usize): i32 {
+  return appenderResume(state, buf, len, cap);
+}
+
+/** Decodes a chunk into int64 timestamps and float64 values; returns the count. */
+export function xor_decode(ptr: usize, len: usize, tsOut: usize, valOut: usize, cap: i32): i32 {
+  return decodeAll<i64>(ptr, len, tsOut, valOut, cap);
+}
+
+/** Decodes a chunk into f64 timestamps and float64 values; returns the count. */
+export function xor_decode_f64t(ptr: usize, len: usize, tsOut: usize, valOut: usize, cap: i32): i32 {
+  return decodeAll<f64>(ptr, len, tsOut, valOut, cap);
+}
+
+/** Decodes the samples with min <= t <= max (both inclusive); f64 timestamps. */
+export function xor_decode_range_f64t(
+  ptr: usize, len: usize, min: f64, max: f64, tsOut: usize, valOut: usize, cap: i32,
+): i32 {
+  if (!inBounds(tsOut, <usize>cap << 3, 0) || !inBounds(valOut, <usize>cap << 3, 0)) {
+    return ERR_BOUNDS;
+  }
+  return decodeRange<f64>(ptr, len, clampToI64(Math.ceil(min)), clampToI64(Math.floor(max)), tsOut, valOut, cap);
+}
+
+/** Index of the first sample at or after t (the count when none). */
+export function xor_seek(ptr: usize, len: usize, t: i64): i32 {
+  return seek(ptr, len, t);
+}
+
+/** xor_seek with t as f64 (non-integers round up). */
+export function xor_seek_f64t(ptr: usize, len: usize, t: f64): i32 {
+  return seek(ptr, len, clampToI64(Math.ceil(t)));
+}
+
+/**
+ * Encodes n samples (int64 timestamps at tsPtr, float64 values at valPtr)
+ * into chunks of at most maxPerChunk samples, written back to back at out.
+ * For chunk k, index[2k] and index[2k+1] (u32) get its offset and length.
+ * `state` is scratch for one appender (XOR_STATE_SIZE bytes). Returns the
+ * number of chunks, or ERR_CAPACITY when out or index is too small. Sizing:
+ * out needs 31 bytes per chunk plus 19 per sample at most.
+ */
+export function xor_encode(
+  tsPtr: usize, valPtr: usize, n: i32, maxPerChunk: i32,
+  out: usize, outCap: usize, index: usize, indexCap: i32, state: usize,
+): i32 {
+  return encode<i64>(tsPtr, valPtr, n, maxPerChunk, out, outCap, index, indexCap, state);
+}
+
+/** xor_encode with f64 timestamps (ERR_ARG when one is not an integer). */
+export function xor_encode_f64t(
+  tsPtr: usize, valPtr: usize, n: i32, maxPerChunk: i32,
+  out: usize, outCap: usize, index: usize, indexCap: i32, state: usize,
+): i32 {
+  return encode<f64>(tsPtr, valPtr, n, maxPerChunk, out, outCap, index, indexCap, state);
+}
+
+// @ts-ignore: decorator
+@inline
+function encode<T>(
+  tsPtr: usize, valPtr: usize, n: i32, maxPerChunk: i32,
+  out: usize, outCap: usize, index: usize, indexCap: i32, state: usize,
+): i32 {
+  if (n < 0 || maxPerChunk < 1 || maxPerChunk > 0xffff || indexCap < 0) return ERR_ARG;
+  if (
+    !inBounds(tsPtr, <usize>n << 3, 0) || !inBounds(valPtr, <usize>n << 3, 0) ||
+    !inBounds(out, outCap, 0) || !inBounds(index, <usize>indexCap << 3, 0) ||
+    !inBounds(state, STATE_SIZE, 0)
+  ) return ERR_BOUNDS;
+  if (isFloat<T>()) {
+    for (let i = 0; i < n; i++) {
+      const t = load<f64>(tsPtr + (<usize>i << 3));
+      if (Math.trunc(t) != t || t < -9223372036854775808.0 || t >= 9223372036854775808.0) return ERR_ARG;
+    }
+  }
+  memory.fill(out, 0, outCap);
+  let chunks = 0;
+  let offset: usize = 0;
+  let i = 0;
+  while (i < n) {
+    if (chunks >= indexCap) return ERR_CAPACITY;
+    if (outCap - offset < 2 + SAMPLE_HEADROOM) return ERR_CAPACITY;
+    appenderReset(state, out + offset, outCap - offset);
+    const stop = min(n, i + maxPerChunk);
+    for (; i < stop; i++) {
+      const t = <i64>load<T>(tsPtr + (<usize>i << 3));
+      if (appenderAppend(state, t, load<f64>(valPtr + (<usize>i << 3))) == ERR_FULL) {
+        return ERR_CAPACITY;
+      }
+    }
+    const len = <usize>appenderLength(state);
+    store<u32>(index + (<usize>chunks << 3), <u32>offset);
+    store<u32>(index + (<usize>chunks << 3), <u32>len, 4);
+    offset += len;
+    chunks++;
+  }
+  return chunks;
+}
+
+// @ts-ignore: decorator
+@inline
+function clampToI64(t: f64): i64 {
+  if (t != t) return i64.MAX_VALUE; // NaN bound: matches nothing
+  if (t <= -9223372036854775808.0) return i64.MIN_VALUE;
+  if (t >= 9223372036854775808.0) return i64.MAX_VALUE;
+  return <i64>t;
+}

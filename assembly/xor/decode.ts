@@ -1,0 +1,284 @@
+// The XOR chunk reader: Prometheus' chunkenc.xorIterator semantics, decoding
+// a whole chunk (or the samples in a time range) into caller-owned arrays.
+import {
+  ERR_BOUNDS,
+  ERR_CAPACITY,
+  ERR_CORRUPT,
+  ERR_TRUNCATED,
+} from "../common/errors";
+import { inBounds, READ_SLACK } from "../common/memory";
+import { peek57, peek64 } from "./bits";
+import {
+  S_BITPOS,
+  S_BUF,
+  S_CAP,
+  S_LEADING,
+  S_NUM,
+  S_T,
+  S_TDELTA,
+  S_TRAILING,
+  S_VBITS,
+  SAMPLE_HEADROOM,
+  STATE_SIZE,
+} from "./state";
+
+// The cursor lives in globals: one decode runs at a time (WASM is
+// single-threaded), and globals keep the hot loop in registers.
+let gPos: u64 = 0;
+let gT: i64 = 0;
+let gTDelta: i64 = 0;
+let gV: u64 = 0;
+let gLeading: u32 = 0;
+let gTrailing: u32 = 0;
+let gSawWindow: bool = false;
+let gErr: i32 = 0;
+
+// @ts-ignore: decorator
+@inline
+function readUvarint(base: usize, end: usize): u64 {
+  // Byte-aligned by construction of the format; Go's ReadUvarint rules.
+  let p = base + <usize>(gPos >> 3);
+  let x: u64 = 0;
+  let shift: u64 = 0;
+  for (let i = 0; i < 10; i++) {
+    if (p >= end) {
+      gErr = ERR_TRUNCATED;
+      gPos = <u64>(end - base + 1) << 3; // past the end: nothing more is read
+      return 0;
+    }
+    const b = <u64>load<u8>(p++);
+    if (b < 0x80) {
+      if (i == 9 && b > 1) {
+        gErr = ERR_CORRUPT; // overflows 64 bits
+        return 0;
+      }
+      gPos = <u64>(p - base) << 3;
+      return x | (b << shift);
+    }
+    x |= (b & 0x7f) << shift;
+    shift += 7;
+  }
+  gErr = ERR_CORRUPT;
+  return 0;
+}
+
+/** Reads the chunk's first sample. */
+// @ts-ignore: decorator
+@inline
+function readFirst(base: usize, end: usize): void {
+  const zz = readUvarint(base, end);
+  if (gErr != 0) return;
+  gT = <i64>(zz >> 1) ^ -(<i64>(zz & 1));
+  gV = peek64(base, gPos);
+  gPos += 64;
+}
+
+/** Reads the second sample: a uvarint delta and an XOR value. */
+// @ts-ignore: decorator
+@inline
+function readSecond(base: usize, end: usize): void {
+  gTDelta = <i64>readUvarint(base, end);
+  if (gErr != 0) return;
+  gT += gTDelta;
+  readValue(base);
+}
+
+/** Reads a third-or-later sample: delta-of-delta bucket and an XOR value. */
+// @ts-ignore: decorator
+@inline
+function readNext(base: usize): void {
+  const w = peek57(base, gPos);
+  let dod: i64 = 0;
+  if ((w >> 63) == 0) {
+    gPos += 1;
+  } else if ((w >> 62) == 0b10) {
+    dod = signed(<i64>((w >> 48) & 0x3fff), 14);
+    gPos += 16;
+  } else if ((w >> 61) == 0b110) {
+    dod = signed(<i64>((w >> 44) & 0x1ffff), 17);
+    gPos += 20;
+  } else if ((w >> 60) == 0b1110) {
+    dod = signed(<i64>((w >> 40) & 0xfffff), 20);
+    gPos += 24;
+  } else {
+    dod = <i64>peek64(base, gPos + 4);
+    gPos += 68;
+  }
+  gTDelta += dod;
+  gT += gTDelta;
+  readValue(base);
+}
+
+// Values above 2^(n-1) are negative (Prometheus' bstream convention).
+// @ts-ignore: decorator
+@inline
+function signed(bits: i64, n: i64): i64 {
+  return bits > (<i64>1 << (n - 1)) ? bits - (<i64>1 << n) : bits;
+}
+
+// @ts-ignore: decorator
+@inline
+function readValue(base: usize): void {
+  const w = peek57(base, gPos);
+  if ((w >> 63) == 0) {
+    gPos += 1;
+    return;
+  }
+  let mbits: u32;
+  if ((w >> 62) == 0b10) {
+    mbits = 64 - gLeading - gTrailing;
+    gPos += 2;
+  } else {
+    const leading = <u32>((w >> 57) & 31);
+    mbits = <u32>((w >> 51) & 63);
+    if (mbits == 0) mbits = 64;
+    if (leading + mbits > 64) {
+      gPos += 13; // so that a header cut off by the end reads as truncated
+      gErr = ERR_CORRUPT;
+      return;
+    }
+    gLeading = leading;
+    gTrailing = 64 - leading - mbits;
+    gSawWindow = true;
+    gPos += 13;
+  }
+  const bits = peek64(base, gPos) >> (64 - <u64>mbits); // mbits >= 1
+  gPos += <u64>mbits;
+  gV ^= bits << <u64>gTrailing;
+}
+
+/** Resets the cursor; returns the sample count, or an error. */
+// @ts-ignore: decorator
+@inline
+function open(ptr: usize, len: usize): i32 {
+  if (!inBounds(ptr, len, READ_SLACK)) return ERR_BOUNDS;
+  if (len < 2) return ERR_TRUNCATED;
+  gPos = 16;
+  gT = 0;
+  gTDelta = 0;
+  gV = 0;
+  gLeading = 0;
+  gTrailing = 0;
+  gSawWindow = false;
+  gErr = 0;
+  return <i32>bswap<u16>(load<u16>(ptr));
+}
+
+/** Advances the cursor to sample `i`; returns 0 or an error. */
+// @ts-ignore: decorator
+@inline
+function step(ptr: usize, end: usize, bitEnd: u64, i: i32): i32 {
+  if (i >= 2) readNext(ptr);
+  else if (i == 1) readSecond(ptr, end);
+  else readFirst(ptr, end);
+  // Past the end, whatever was read is not chunk data: report truncation.
+  if (gPos > bitEnd) return ERR_TRUNCATED;
+  return gErr;
+}
+
+/**
+ * Decodes every sample with min <= t <= max into tsOut[]/valOut[] (T is i64
+ * or f64 timestamps). Returns the number written, or an error.
+ */
+// @ts-ignore: decorator
+@inline
+export function decodeRange<T>(
+  ptr: usize,
+  len: usize,
+  min: i64,
+  max: i64,
+  tsOut: usize,
+  valOut: usize,
+  cap: i32,
+): i32 {
+  const num = open(ptr, len);
+  if (num < 0) return num;
+  const end = ptr + len;
+  const bitEnd = <u64>len << 3;
+  let n = 0;
+  for (let i = 0; i < num; i++) {
+    const err = step(ptr, end, bitEnd, i);
+    if (err != 0) return err;
+    // No early exit past max: a chunk need not be sorted.
+    if (gT < min || gT > max) continue;
+    if (n >= cap) return ERR_CAPACITY;
+    store<T>(tsOut + (<usize>n << 3), <T>gT);
+    store<u64>(valOut + (<usize>n << 3), gV);
+    n++;
+  }
+  return n;
+}
+
+/** Decodes the whole chunk; ERR_CAPACITY up front when cap is too small. */
+// @ts-ignore: decorator
+@inline
+export function decodeAll<T>(
+  ptr: usize,
+  len: usize,
+  tsOut: usize,
+  valOut: usize,
+  cap: i32,
+): i32 {
+  if (len >= 2 && inBounds(ptr, 2, 0)) {
+    if (<i32>bswap<u16>(load<u16>(ptr)) > cap) return ERR_CAPACITY;
+  }
+  if (!inBounds(tsOut, <usize>cap << 3, 0) || !inBounds(valOut, <usize>cap << 3, 0)) {
+    return ERR_BOUNDS;
+  }
+  return decodeRange<T>(ptr, len, i64.MIN_VALUE, i64.MAX_VALUE, tsOut, valOut, cap);
+}
+
+/**
+ * Index of the first sample with timestamp >= t (the count when none), or
+ * an error. Validates the samples it passes over.
+ */
+export function seek(ptr: usize, len: usize, t: i64): i32 {
+  const num = open(ptr, len);
+  if (num < 0) return num;
+  const end = ptr + len;
+  const bitEnd = <u64>len << 3;
+  for (let i = 0; i < num; i++) {
+    const err = step(ptr, end, bitEnd, i);
+    if (err != 0) return err;
+    if (gT >= t) return i;
+  }
+  return num;
+}
+
+/**
+ * Reopens an existing chunk [ptr, ptr + len) for appending, in a buffer of
+ * `cap` bytes (the chunk must already be there): restores the appender
+ * state as if its samples had just been appended. Returns the sample count,
+ * or an error.
+ */
+export function appenderResume(state: usize, ptr: usize, len: usize, cap: usize): i32 {
+  if (!inBounds(state, STATE_SIZE, 0) || !inBounds(ptr, cap, 0)) return ERR_BOUNDS;
+  if (cap < len + SAMPLE_HEADROOM) return ERR_CAPACITY;
+  const num = open(ptr, len);
+  if (num < 0) return num;
+  const end = ptr + len;
+  const bitEnd = <u64>len << 3;
+  for (let i = 0; i < num; i++) {
+    const err = step(ptr, end, bitEnd, i);
+    if (err != 0) return err;
+  }
+  // The writer needs zeros after its position.
+  const used = <usize>((gPos + 7) >> 3);
+  if (gPos & 7) {
+    const last = ptr + used - 1;
+    store<u8>(last, load<u8>(last) & <u8>(<u32>0xff << (8 - <u32>(gPos & 7))));
+  }
+  memory.fill(ptr + used, 0, cap - used);
+  store<u32>(state, <u32>ptr, S_BUF);
+  store<u32>(state, <u32>cap, S_CAP);
+  store<u32>(state, <u32>gPos, S_BITPOS);
+  store<u32>(state, <u32>num, S_NUM);
+  store<i64>(state, gT, S_T);
+  store<i64>(state, gTDelta, S_TDELTA);
+  store<u64>(state, gV, S_VBITS);
+  // No XOR window yet means the writer had none either (0xff), so appending
+  // continues exactly as an uninterrupted appender would.
+  store<u8>(state, gSawWindow ? <u8>gLeading : 0xff, S_LEADING);
+  store<u8>(state, <u8>gTrailing, S_TRAILING);
+  return num;
+}

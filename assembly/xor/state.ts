@@ -1,0 +1,34 @@
+// The appender's state: a 48-byte struct in caller-owned memory, so a storage
+// head can keep one per open chunk without any managed objects.
+//
+//   offset  type  field
+//   0       u32   buf       chunk buffer (2-byte header + bit stream)
+//   4       u32   cap       buffer capacity in bytes
+//   8       u32   bitpos    bits written so far, header included
+//   12      u32   num       samples in the chunk
+//   16      i64   t         last timestamp
+//   24      i64   tDelta    last timestamp delta
+//   32      u64   vbits     last value's float64 bits
+//   40      u8    leading   leading zeros of the last XOR window (0xff: none yet)
+//   41      u8    trailing  trailing zeros of the last XOR window
+
+export const STATE_SIZE: usize = 48;
+
+export const S_BUF: usize = 0;
+export const S_CAP: usize = 4;
+export const S_BITPOS: usize = 8;
+export const S_NUM: usize = 12;
+export const S_T: usize = 16;
+export const S_TDELTA: usize = 24;
+export const S_VBITS: usize = 32;
+export const S_LEADING: usize = 40;
+export const S_TRAILING: usize = 41;
+
+/** Most samples a chunk can hold: its header is a uint16 count. */
+export const MAX_SAMPLES: u32 = 0xffff;
+
+/**
+ * Bytes one sample can take at most (10-byte varint + 64-bit value, or a
+ * 68-bit delta-of-delta + 77-bit XOR), plus the writer's 9-byte reach.
+ */
+export const SAMPLE_HEADROOM: usize = 20 + 9;
