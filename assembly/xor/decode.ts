@@ -73,42 +73,6 @@ function readFirst(base: usize, end: usize): void {
   gPos += 64;
 }
 
-/** Reads the second sample: a uvarint delta and an XOR value. */
-// @ts-ignore: decorator
-@inline
-function readSecond(base: usize, end: usize): void {
-  gTDelta = <i64>readUvarint(base, end);
-  if (gErr != 0) return;
-  gT += gTDelta;
-  readValue(base);
-}
-
-/** Reads a third-or-later sample: delta-of-delta bucket and an XOR value. */
-// @ts-ignore: decorator
-@inline
-function readNext(base: usize): void {
-  const w = peek57(base, gPos);
-  let dod: i64 = 0;
-  if ((w >> 63) == 0) {
-    gPos += 1;
-  } else if ((w >> 62) == 0b10) {
-    dod = signed(<i64>((w >> 48) & 0x3fff), 14);
-    gPos += 16;
-  } else if ((w >> 61) == 0b110) {
-    dod = signed(<i64>((w >> 44) & 0x1ffff), 17);
-    gPos += 20;
-  } else if ((w >> 60) == 0b1110) {
-    dod = signed(<i64>((w >> 40) & 0xfffff), 20);
-    gPos += 24;
-  } else {
-    dod = <i64>peek64(base, gPos + 4);
-    gPos += 68;
-  }
-  gTDelta += dod;
-  gT += gTDelta;
-  readValue(base);
-}
-
 // Values above 2^(n-1) are negative (Prometheus' bstream convention).
 // @ts-ignore: decorator
 @inline
@@ -116,8 +80,7 @@ function signed(bits: i64, n: i64): i64 {
   return bits > (<i64>1 << (n - 1)) ? bits - (<i64>1 << n) : bits;
 }
 
-// @ts-ignore: decorator
-@inline
+/** Reads an XOR value at gPos into gV (used for the second sample only). */
 function readValue(base: usize): void {
   const w = peek57(base, gPos);
   if ((w >> 63) == 0) {
@@ -132,27 +95,41 @@ function readValue(base: usize): void {
     const leading = <u32>((w >> 57) & 31);
     mbits = <u32>((w >> 51) & 63);
     if (mbits == 0) mbits = 64;
+    gPos += 13;
     if (leading + mbits > 64) {
-      gPos += 13; // so that a header cut off by the end reads as truncated
       gErr = ERR_CORRUPT;
       return;
     }
     gLeading = leading;
     gTrailing = 64 - leading - mbits;
     gSawWindow = true;
-    gPos += 13;
   }
   const bits = peek64(base, gPos) >> (64 - <u64>mbits); // mbits >= 1
   gPos += <u64>mbits;
   gV ^= bits << <u64>gTrailing;
 }
 
-/** Resets the cursor; returns the sample count, or an error. */
+const MODE_DECODE = 0; // store samples with min <= t <= max
+const MODE_SEEK = 1; // return the index of the first t >= min
+const MODE_RESUME = 2; // read to the end, leave the cursor in the globals
+
+/**
+ * The one decoding loop. The first two samples go through the globals; the
+ * rest run on locals (V8 keeps them in registers) with one 8-byte load per
+ * control field. `mode` and T are compile-time constants at every call site,
+ * so each caller gets its own specialized loop.
+ */
 // @ts-ignore: decorator
 @inline
-function open(ptr: usize, len: usize): i32 {
+function scan<T>(
+  ptr: usize, len: usize, min: i64, max: i64,
+  tsOut: usize, valOut: usize, cap: i32, mode: i32,
+): i32 {
   if (!inBounds(ptr, len, READ_SLACK)) return ERR_BOUNDS;
   if (len < 2) return ERR_TRUNCATED;
+  const num = <i32>bswap<u16>(load<u16>(ptr));
+  const end = ptr + len;
+  const bitEnd = <u64>len << 3;
   gPos = 16;
   gT = 0;
   gTDelta = 0;
@@ -161,19 +138,111 @@ function open(ptr: usize, len: usize): i32 {
   gTrailing = 0;
   gSawWindow = false;
   gErr = 0;
-  return <i32>bswap<u16>(load<u16>(ptr));
-}
-
-/** Advances the cursor to sample `i`; returns 0 or an error. */
-// @ts-ignore: decorator
-@inline
-function step(ptr: usize, end: usize, bitEnd: u64, i: i32): i32 {
-  if (i >= 2) readNext(ptr);
-  else if (i == 1) readSecond(ptr, end);
-  else readFirst(ptr, end);
-  // Past the end, whatever was read is not chunk data: report truncation.
-  if (gPos > bitEnd) return ERR_TRUNCATED;
-  return gErr;
+  let n = 0;
+  let i = 0;
+  // Samples 0 and 1: varint-coded, read through the globals.
+  for (; i < num && i < 2; i++) {
+    if (i == 0) {
+      readFirst(ptr, end);
+    } else {
+      gTDelta = <i64>readUvarint(ptr, end);
+      if (gErr == 0) {
+        gT += gTDelta;
+        readValue(ptr);
+      }
+    }
+    if (gPos > bitEnd) return ERR_TRUNCATED;
+    if (gErr != 0) return gErr;
+    if (mode == MODE_SEEK) {
+      if (gT >= min) return i;
+    } else if (mode == MODE_DECODE) {
+      if (gT >= min && gT <= max) {
+        if (n >= cap) return ERR_CAPACITY;
+        store<T>(tsOut + (<usize>n << 3), <T>gT);
+        store<u64>(valOut + (<usize>n << 3), gV);
+        n++;
+      }
+    }
+  }
+  let pos = gPos;
+  let t = gT;
+  let tDelta = gTDelta;
+  let v = gV;
+  let leading = <u64>gLeading;
+  let trailing = <u64>gTrailing;
+  let sawWindow = gSawWindow;
+  for (; i < num; i++) {
+    // Delta of delta: '0', '10'+14, '110'+17, '1110'+20 or '1111'+64 bits.
+    let w = peek57(ptr, pos);
+    if ((w >> 63) == 0) {
+      pos += 1;
+      w <<= 1;
+    } else if ((w >> 62) == 0b10) {
+      tDelta += signed(<i64>((w >> 48) & 0x3fff), 14);
+      pos += 16;
+      w <<= 16;
+    } else if ((w >> 61) == 0b110) {
+      tDelta += signed(<i64>((w >> 44) & 0x1ffff), 17);
+      pos += 20;
+      w <<= 20;
+    } else if ((w >> 60) == 0b1110) {
+      tDelta += signed(<i64>((w >> 40) & 0xfffff), 20);
+      pos += 24;
+      w <<= 24;
+    } else {
+      tDelta += <i64>peek64(ptr, pos + 4);
+      pos += 68;
+      w = peek57(ptr, pos);
+    }
+    t += tDelta;
+    // Value: '0' unchanged, '10' same window, '11' new window.
+    if ((w >> 63) != 0) {
+      let mbits: u64;
+      if ((w >> 62) == 0b10) {
+        mbits = 64 - leading - trailing;
+        pos += 2;
+      } else {
+        const lead = (w >> 57) & 31;
+        mbits = (w >> 51) & 63;
+        if (mbits == 0) mbits = 64;
+        pos += 13;
+        if (lead + mbits > 64) {
+          if (pos > bitEnd) return ERR_TRUNCATED;
+          return ERR_CORRUPT;
+        }
+        leading = lead;
+        trailing = 64 - lead - mbits;
+        sawWindow = true;
+      }
+      v ^= (peek64(ptr, pos) >> (64 - mbits)) << trailing;
+      pos += mbits;
+    } else {
+      pos += 1;
+    }
+    if (pos > bitEnd) return ERR_TRUNCATED;
+    if (mode == MODE_SEEK) {
+      if (t >= min) return i;
+    } else if (mode == MODE_DECODE) {
+      // No early exit past max: a chunk need not be sorted.
+      if (t >= min && t <= max) {
+        if (n >= cap) return ERR_CAPACITY;
+        store<T>(tsOut + (<usize>n << 3), <T>t);
+        store<u64>(valOut + (<usize>n << 3), v);
+        n++;
+      }
+    }
+  }
+  if (mode == MODE_RESUME) {
+    gPos = pos;
+    gT = t;
+    gTDelta = tDelta;
+    gV = v;
+    gLeading = <u32>leading;
+    gTrailing = <u32>trailing;
+    gSawWindow = sawWindow;
+    return num;
+  }
+  return mode == MODE_SEEK ? num : n;
 }
 
 /**
@@ -183,41 +252,17 @@ function step(ptr: usize, end: usize, bitEnd: u64, i: i32): i32 {
 // @ts-ignore: decorator
 @inline
 export function decodeRange<T>(
-  ptr: usize,
-  len: usize,
-  min: i64,
-  max: i64,
-  tsOut: usize,
-  valOut: usize,
-  cap: i32,
+  ptr: usize, len: usize, min: i64, max: i64,
+  tsOut: usize, valOut: usize, cap: i32,
 ): i32 {
-  const num = open(ptr, len);
-  if (num < 0) return num;
-  const end = ptr + len;
-  const bitEnd = <u64>len << 3;
-  let n = 0;
-  for (let i = 0; i < num; i++) {
-    const err = step(ptr, end, bitEnd, i);
-    if (err != 0) return err;
-    // No early exit past max: a chunk need not be sorted.
-    if (gT < min || gT > max) continue;
-    if (n >= cap) return ERR_CAPACITY;
-    store<T>(tsOut + (<usize>n << 3), <T>gT);
-    store<u64>(valOut + (<usize>n << 3), gV);
-    n++;
-  }
-  return n;
+  return scan<T>(ptr, len, min, max, tsOut, valOut, cap, MODE_DECODE);
 }
 
 /** Decodes the whole chunk; ERR_CAPACITY up front when cap is too small. */
 // @ts-ignore: decorator
 @inline
 export function decodeAll<T>(
-  ptr: usize,
-  len: usize,
-  tsOut: usize,
-  valOut: usize,
-  cap: i32,
+  ptr: usize, len: usize, tsOut: usize, valOut: usize, cap: i32,
 ): i32 {
   if (len >= 2 && inBounds(ptr, 2, 0)) {
     if (<i32>bswap<u16>(load<u16>(ptr)) > cap) return ERR_CAPACITY;
@@ -233,16 +278,7 @@ export function decodeAll<T>(
  * an error. Validates the samples it passes over.
  */
 export function seek(ptr: usize, len: usize, t: i64): i32 {
-  const num = open(ptr, len);
-  if (num < 0) return num;
-  const end = ptr + len;
-  const bitEnd = <u64>len << 3;
-  for (let i = 0; i < num; i++) {
-    const err = step(ptr, end, bitEnd, i);
-    if (err != 0) return err;
-    if (gT >= t) return i;
-  }
-  return num;
+  return scan<i64>(ptr, len, t, 0, 0, 0, 0, MODE_SEEK);
 }
 
 /**
@@ -254,14 +290,8 @@ export function seek(ptr: usize, len: usize, t: i64): i32 {
 export function appenderResume(state: usize, ptr: usize, len: usize, cap: usize): i32 {
   if (!inBounds(state, STATE_SIZE, 0) || !inBounds(ptr, cap, 0)) return ERR_BOUNDS;
   if (cap < len + SAMPLE_HEADROOM) return ERR_CAPACITY;
-  const num = open(ptr, len);
+  const num = scan<i64>(ptr, len, 0, 0, 0, 0, 0, MODE_RESUME);
   if (num < 0) return num;
-  const end = ptr + len;
-  const bitEnd = <u64>len << 3;
-  for (let i = 0; i < num; i++) {
-    const err = step(ptr, end, bitEnd, i);
-    if (err != 0) return err;
-  }
   // The writer needs zeros after its position.
   const used = <usize>((gPos + 7) >> 3);
   if (gPos & 7) {
