@@ -47,6 +47,9 @@ if (mtime(wasmPath) < asSources) {
     "--runtime",
     "minimal",
     "--noAssert",
+    // Fixed-width SIMD: every current browser and Deno support it.
+    "--enable",
+    "simd",
     // No imports at all: the module is numbers in, numbers out.
     "--use",
     "abort=",

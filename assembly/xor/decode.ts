@@ -4,10 +4,11 @@ import {
   ERR_BOUNDS,
   ERR_CAPACITY,
   ERR_CORRUPT,
+  ERR_NOMEM,
   ERR_TRUNCATED,
 } from "../common/errors";
 import { inBounds, READ_SLACK } from "../common/memory";
-import { peek57, peek64 } from "./bits";
+import { reverseInto, rpeek57, rpeek64 } from "./bits";
 import {
   S_BITPOS,
   S_BUF,
@@ -65,11 +66,11 @@ function readUvarint(base: usize, end: usize): u64 {
 /** Reads the chunk's first sample. */
 // @ts-ignore: decorator
 @inline
-function readFirst(base: usize, end: usize): void {
+function readFirst(base: usize, end: usize, rb: usize): void {
   const zz = readUvarint(base, end);
   if (gErr != 0) return;
   gT = <i64>(zz >> 1) ^ -(<i64>(zz & 1));
-  gV = peek64(base, gPos);
+  gV = rpeek64(rb, gPos);
   gPos += 64;
 }
 
@@ -81,8 +82,8 @@ function signed(bits: i64, n: i64): i64 {
 }
 
 /** Reads an XOR value at gPos into gV (used for the second sample only). */
-function readValue(base: usize): void {
-  const w = peek57(base, gPos);
+function readValue(rb: usize): void {
+  const w = rpeek57(rb, gPos);
   if ((w >> 63) == 0) {
     gPos += 1;
     return;
@@ -104,7 +105,7 @@ function readValue(base: usize): void {
     gTrailing = 64 - leading - mbits;
     gSawWindow = true;
   }
-  const bits = peek64(base, gPos) >> (64 - <u64>mbits); // mbits >= 1
+  const bits = rpeek64(rb, gPos) >> (64 - <u64>mbits); // mbits >= 1
   gPos += <u64>mbits;
   gV ^= bits << <u64>gTrailing;
 }
@@ -129,6 +130,8 @@ function scan<T>(
   if (len < 2) return ERR_TRUNCATED;
   const num = <i32>bswap<u16>(load<u16>(ptr));
   const end = ptr + len;
+  const rb = reverseInto(ptr, len);
+  if (rb == 0) return ERR_NOMEM;
   const bitEnd = <u64>len << 3;
   gPos = 16;
   gT = 0;
@@ -143,12 +146,12 @@ function scan<T>(
   // Samples 0 and 1: varint-coded, read through the globals.
   for (; i < num && i < 2; i++) {
     if (i == 0) {
-      readFirst(ptr, end);
+      readFirst(ptr, end, rb);
     } else {
       gTDelta = <i64>readUvarint(ptr, end);
       if (gErr == 0) {
         gT += gTDelta;
-        readValue(ptr);
+        readValue(rb);
       }
     }
     if (gPos > bitEnd) return ERR_TRUNCATED;
@@ -173,7 +176,7 @@ function scan<T>(
   let sawWindow = gSawWindow;
   for (; i < num; i++) {
     // Delta of delta: '0', '10'+14, '110'+17, '1110'+20 or '1111'+64 bits.
-    let w = peek57(ptr, pos);
+    let w = rpeek57(rb, pos);
     if ((w >> 63) == 0) {
       pos += 1;
       w <<= 1;
@@ -190,9 +193,9 @@ function scan<T>(
       pos += 24;
       w <<= 24;
     } else {
-      tDelta += <i64>peek64(ptr, pos + 4);
+      tDelta += <i64>rpeek64(rb, pos + 4);
       pos += 68;
-      w = peek57(ptr, pos);
+      w = rpeek57(rb, pos);
     }
     t += tDelta;
     // Value: '0' unchanged, '10' same window, '11' new window.
@@ -214,7 +217,7 @@ function scan<T>(
         trailing = 64 - lead - mbits;
         sawWindow = true;
       }
-      v ^= (peek64(ptr, pos) >> (64 - mbits)) << trailing;
+      v ^= (rpeek64(rb, pos) >> (64 - mbits)) << trailing;
       pos += mbits;
     } else {
       pos += 1;
