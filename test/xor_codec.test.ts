@@ -33,20 +33,21 @@ function decodedSamples(dec: XorDecoder): ExactSample[] {
 }
 
 Deno.test("hand-computed encodings from the format spec", async (t) => {
-  // f(samples, expected chunk hex)
+  // f(samples, expected chunk hex); "|00" marks the empty byte Prometheus
+  // 2.x leaves after whole bytes written at a byte boundary.
   const cases: [string, ExactSample[], string][] = [
     ["empty chunk", [], "0000"],
     [
       // count 1, zigzag varint(0) = 00, then float64 0.
       "one sample at t=0, v=0",
       [{ t: 0n, vbits: 0n }],
-      "0001" + "00" + "0000000000000000",
+      "0001" + "00" + "0000000000000000" + "|00",
     ],
     [
       // zigzag(1000) = 2000 = 0xd0 0x0f; v = 1.0 = 3ff0000000000000.
       "one sample at t=1000, v=1",
       [{ t: 1000n, vbits: bitsOf(1) }],
-      "0001" + "d00f" + "3ff0000000000000",
+      "0001" + "d00f" + "3ff0000000000000" + "|00",
     ],
     [
       // zigzag(-1) = 1; second sample: uvarint(15000) = 98 75, unchanged
@@ -76,12 +77,22 @@ Deno.test("hand-computed encodings from the format spec", async (t) => {
   ];
   for (const [name, samples, want] of cases) {
     await t.step(name, () => {
-      assert.equal(hex(encodeChunk(samples)), want, "reference");
-      const { ts, values } = toArrays(samples);
-      const wasm = samples.length === 0
-        ? new Uint8Array([0, 0])
-        : encodeChunks(engine, ts, values)[0];
-      assert.equal(hex(wasm), want, "wasm");
+      for (const legacyPadding of [true, false]) {
+        const expected = legacyPadding
+          ? want.replace("|", "")
+          : want.replace(/\|.*/, "");
+        const what = legacyPadding ? "prometheus 2" : "prometheus 3";
+        assert.equal(
+          hex(encodeChunk(samples, legacyPadding)),
+          expected,
+          `reference, ${what}`,
+        );
+        const { ts, values } = toArrays(samples);
+        const wasm = samples.length === 0
+          ? new Uint8Array([0, 0])
+          : encodeChunks(engine, ts, values, 120, { legacyPadding })[0];
+        assert.equal(hex(wasm), expected, `wasm, ${what}`);
+      }
     });
   }
 });
@@ -96,7 +107,8 @@ Deno.test("wasm encode/decode equals the reference on seeded series", async (t) 
         const samples = makeSeries(rng, shape, n);
         const { ts, values } = toArrays(samples);
         const per = rng.pick([1, 2, 120, 1000]);
-        const chunks = encodeChunks(engine, ts, values, per);
+        const legacyPadding = seed % 2 === 0;
+        const chunks = encodeChunks(engine, ts, values, per, { legacyPadding });
         assert.equal(chunks.length, Math.ceil(n / per), `seed ${seed}`);
         let at = 0;
         for (const chunk of chunks) {
@@ -104,7 +116,7 @@ Deno.test("wasm encode/decode equals the reference on seeded series", async (t) 
           at += part.length;
           assert.equal(
             hex(chunk),
-            hex(encodeChunk(part)),
+            hex(encodeChunk(part, legacyPadding)),
             `seed ${seed}: bytes differ from the reference`,
           );
           assert.equal(dec.decodeExact(chunk), part.length);
@@ -141,8 +153,10 @@ Deno.test("appender: one at a time equals whole-series encoding; resume at every
     const rng = new Prng(seed * 31);
     const shape = SHAPES[seed % SHAPES.length];
     const samples = makeSeries(rng, shape, rng.int(1, 150));
-    const want = hex(encodeChunk(samples));
-    const app = XorAppender.create(engine, 32); // small: exercises growth
+    const legacyPadding = seed % 2 === 0;
+    const want = hex(encodeChunk(samples, legacyPadding));
+    // A small buffer exercises growth.
+    const app = XorAppender.create(engine, 32, { legacyPadding });
     for (const s of samples) {
       const b = new BigUint64Array([s.vbits]);
       app.appendExact(s.t, new Float64Array(b.buffer)[0]);
@@ -158,8 +172,8 @@ Deno.test("appender: one at a time equals whole-series encoding; resume at every
     ) {
       const head = cut === 0
         ? new Uint8Array([0, 0])
-        : encodeChunk(samples.slice(0, cut));
-      const resumed = XorAppender.resume(engine, head);
+        : encodeChunk(samples.slice(0, cut), legacyPadding);
+      const resumed = XorAppender.resume(engine, head, { legacyPadding });
       assert.equal(resumed.count, cut);
       for (const s of samples.slice(cut)) {
         const b = new BigUint64Array([s.vbits]);
@@ -231,7 +245,8 @@ Deno.test("truncated chunks are rejected, never misread", () => {
       SHAPES[seed % SHAPES.length],
       rng.int(1, 120),
     );
-    const chunk = encodeChunk(samples);
+    // Prometheus 3 layout: no trailing empty byte, so every cut loses data.
+    const chunk = encodeChunk(samples, false);
     for (let len = 0; len < chunk.length; len++) {
       assert.throws(
         () => dec.decodeExact(chunk.subarray(0, len)),

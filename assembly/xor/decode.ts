@@ -10,9 +10,12 @@ import {
 import { inBounds, READ_SLACK } from "../common/memory";
 import { reverseInto, rpeek57, rpeek64 } from "./bits";
 import {
+  FLAG_LEGACY_PAD,
+  FLAG_TAIL,
   S_BITPOS,
   S_BUF,
   S_CAP,
+  S_FLAGS,
   S_LEADING,
   S_NUM,
   S_T,
@@ -290,7 +293,7 @@ export function seek(ptr: usize, len: usize, t: i64): i32 {
  * state as if its samples had just been appended. Returns the sample count,
  * or an error.
  */
-export function appenderResume(state: usize, ptr: usize, len: usize, cap: usize): i32 {
+export function appenderResume(state: usize, ptr: usize, len: usize, cap: usize, flags: u8): i32 {
   if (!inBounds(state, STATE_SIZE, 0) || !inBounds(ptr, cap, 0)) return ERR_BOUNDS;
   if (cap < len + SAMPLE_HEADROOM) return ERR_CAPACITY;
   const num = scan<i64>(ptr, len, 0, 0, 0, 0, 0, MODE_RESUME);
@@ -313,5 +316,8 @@ export function appenderResume(state: usize, ptr: usize, len: usize, cap: usize)
   // continues exactly as an uninterrupted appender would.
   store<u8>(state, gSawWindow ? <u8>gLeading : 0xff, S_LEADING);
   store<u8>(state, <u8>gTrailing, S_TRAILING);
+  // A legacy chunk that ends in an empty byte keeps it until more is written.
+  const tail = <usize>len > used && num > 0 ? FLAG_TAIL : 0;
+  store<u8>(state, (flags & FLAG_LEGACY_PAD) | tail, S_FLAGS);
   return num;
 }

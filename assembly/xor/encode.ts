@@ -3,10 +3,13 @@ import { ERR_ARG, ERR_BOUNDS, ERR_FULL } from "../common/errors";
 import { inBounds } from "../common/memory";
 import { writeBits } from "./bits";
 import {
+  FLAG_LEGACY_PAD,
+  FLAG_TAIL,
   MAX_SAMPLES,
   S_BITPOS,
   S_BUF,
   S_CAP,
+  S_FLAGS,
   S_LEADING,
   S_NUM,
   S_T,
@@ -17,19 +20,22 @@ import {
   STATE_SIZE,
 } from "./state";
 
-/** Starts an empty chunk in [buf, buf + cap). Returns 0 or an error. */
-export function appenderInit(state: usize, buf: usize, cap: usize): i32 {
+/**
+ * Starts an empty chunk in [buf, buf + cap); `flags` is 0 or
+ * FLAG_LEGACY_PAD. Returns 0 or an error.
+ */
+export function appenderInit(state: usize, buf: usize, cap: usize, flags: u8): i32 {
   if (!inBounds(state, STATE_SIZE, 0) || !inBounds(buf, cap, 0)) {
     return ERR_BOUNDS;
   }
   if (cap < 2 + SAMPLE_HEADROOM) return ERR_ARG;
   memory.fill(buf, 0, cap);
-  appenderReset(state, buf, cap);
+  appenderReset(state, buf, cap, flags);
   return 0;
 }
 
 /** appenderInit for a buffer the caller has already zeroed. */
-export function appenderReset(state: usize, buf: usize, cap: usize): void {
+export function appenderReset(state: usize, buf: usize, cap: usize, flags: u8): void {
   store<u32>(state, <u32>buf, S_BUF);
   store<u32>(state, <u32>cap, S_CAP);
   store<u32>(state, 16, S_BITPOS);
@@ -39,6 +45,7 @@ export function appenderReset(state: usize, buf: usize, cap: usize): void {
   store<u64>(state, 0, S_VBITS);
   store<u8>(state, 0xff, S_LEADING);
   store<u8>(state, 0, S_TRAILING);
+  store<u8>(state, flags & FLAG_LEGACY_PAD, S_FLAGS);
 }
 
 // @ts-ignore: decorator
@@ -74,11 +81,15 @@ export function appenderAppend(state: usize, t: i64, v: f64): i32 {
   if (num >= MAX_SAMPLES) return ERR_FULL;
   if (<usize>(pos >> 3) + SAMPLE_HEADROOM > cap) return ERR_FULL;
   const vbits = reinterpret<u64>(v);
+  // Whether this sample ends with whole bytes written at a byte boundary
+  // (see FLAG_LEGACY_PAD).
+  let tail = false;
 
   if (num == 0) {
     pos = writeUvarint(buf, pos, <u64>((t << 1) ^ (t >> 63)));
     writeBits(buf, pos, vbits, 64);
     pos += 64;
+    tail = true;
   } else {
     const prevT = load<i64>(state, S_T);
     const tDelta = t - prevT;
@@ -104,8 +115,16 @@ export function appenderAppend(state: usize, t: i64, v: f64): i32 {
       }
     }
     store<i64>(state, tDelta, S_TDELTA);
-    pos = writeXor(state, buf, pos, vbits ^ load<u64>(state, S_VBITS));
+    const payload = writeXor(state, buf, pos, vbits ^ load<u64>(state, S_VBITS));
+    // writeXor returns where its payload started (low 32 bits) and its
+    // length (high bits); zero length for the single '0' bit.
+    const start = payload & 0xffffffff;
+    const sig = payload >> 32;
+    pos = sig == 0 ? pos + 1 : start + sig;
+    tail = sig != 0 && (sig & 7) == 0 && (start & 7) == 0;
   }
+  const flags = load<u8>(state, S_FLAGS);
+  store<u8>(state, tail ? flags | FLAG_TAIL : flags & ~FLAG_TAIL, S_FLAGS);
   store<i64>(state, t, S_T);
   store<u64>(state, vbits, S_VBITS);
   store<u32>(state, <u32>pos, S_BITPOS);
@@ -118,6 +137,7 @@ export function appenderAppend(state: usize, t: i64, v: f64): i32 {
 // meaningful bits inside the previous leading/trailing window, or '11',
 // 5 bits of leading zeros (clamped to 31), 6 bits of significant-bit count
 // (64 written as 0) and the significant bits.
+// Returns (payload bits << 32) | payload start; 0 payload bits for x = 0.
 // @ts-ignore: decorator
 @inline
 function writeXor(state: usize, buf: usize, pos: u64, delta: u64): u64 {
@@ -133,19 +153,21 @@ function writeXor(state: usize, buf: usize, pos: u64, delta: u64): u64 {
     // no write exceeds 64 bits.
     writeBits(buf, pos, 0b10, 2);
     writeBits(buf, pos + 2, delta >> <u64>prevTrailing, sig);
-    return pos + 2 + <u64>sig;
+    return (<u64>sig << 32) | (pos + 2);
   }
   store<u8>(state, <u8>leading, S_LEADING);
   store<u8>(state, <u8>trailing, S_TRAILING);
   const sig = 64 - leading - trailing;
   writeBits(buf, pos, (<u64>0b11 << 11) | (<u64>leading << 6) | <u64>(sig & 63), 13);
   writeBits(buf, pos + 13, delta >> <u64>trailing, sig);
-  return pos + 13 + <u64>sig;
+  return (<u64>sig << 32) | (pos + 13);
 }
 
 /** Bytes of the chunk so far (header included). */
 export function appenderLength(state: usize): i32 {
-  return <i32>((load<u32>(state, S_BITPOS) + 7) >> 3);
+  const flags = load<u8>(state, S_FLAGS);
+  const pad = (flags & FLAG_LEGACY_PAD) != 0 && (flags & FLAG_TAIL) != 0 ? 1 : 0;
+  return <i32>((load<u32>(state, S_BITPOS) + 7) >> 3) + pad;
 }
 
 /**

@@ -5,13 +5,19 @@ import { ERR_ARG, ERR_BOUNDS, ERR_CAPACITY, ERR_FULL } from "../common/errors";
 import { inBounds } from "../common/memory";
 import { appenderAppend, appenderInit, appenderLength, appenderMove, appenderReset } from "./encode";
 import { appenderResume, decodeAll, decodeRange, seek } from "./decode";
-import { SAMPLE_HEADROOM, STATE_SIZE } from "./state";
+import { FLAG_LEGACY_PAD, SAMPLE_HEADROOM, STATE_SIZE } from "./state";
 
 export const XOR_STATE_SIZE: i32 = <i32>STATE_SIZE;
 
-/** Starts an empty chunk in [buf, buf + cap) driven by the 48-byte state. */
-export function xor_app_init(state: usize, buf: usize, cap: usize): i32 {
-  return appenderInit(state, buf, cap);
+/** Flag for xor_app_init/xor_app_resume/xor_encode: pad as Prometheus 2.x does. */
+export const XOR_LEGACY_PAD: i32 = FLAG_LEGACY_PAD;
+
+/**
+ * Starts an empty chunk in [buf, buf + cap) driven by the 48-byte state.
+ * flags: 0 (Prometheus 3 byte layout) or XOR_LEGACY_PAD (Prometheus 2.x).
+ */
+export function xor_app_init(state: usize, buf: usize, cap: usize, flags: i32): i32 {
+  return appenderInit(state, buf, cap, <u8>flags);
 }
 
 /** Appends (t, v); returns the new count or ERR_FULL. */
@@ -38,8 +44,8 @@ export function xor_app_move(state: usize, buf: usize, cap: usize): i32 {
 }
 
 /** Reopens a chunk for appending; returns its sample count. */
-export function xor_app_resume(state: usize, buf: usize, len: usize, cap: usize): i32 {
-  return appenderResume(state, buf, len, cap);
+export function xor_app_resume(state: usize, buf: usize, len: usize, cap: usize, flags: i32): i32 {
+  return appenderResume(state, buf, len, cap, <u8>flags);
 }
 
 /** Decodes a chunk into int64 timestamps and float64 values; returns the count. */
@@ -78,28 +84,28 @@ export function xor_seek_f64t(ptr: usize, len: usize, t: f64): i32 {
  * For chunk k, index[2k] and index[2k+1] (u32) get its offset and length.
  * `state` is scratch for one appender (XOR_STATE_SIZE bytes). Returns the
  * number of chunks, or ERR_CAPACITY when out or index is too small. Sizing:
- * out needs 31 bytes per chunk plus 19 per sample at most.
+ * out needs 32 bytes per chunk plus 19 per sample at most.
  */
 export function xor_encode(
   tsPtr: usize, valPtr: usize, n: i32, maxPerChunk: i32,
-  out: usize, outCap: usize, index: usize, indexCap: i32, state: usize,
+  out: usize, outCap: usize, index: usize, indexCap: i32, state: usize, flags: i32,
 ): i32 {
-  return encode<i64>(tsPtr, valPtr, n, maxPerChunk, out, outCap, index, indexCap, state);
+  return encode<i64>(tsPtr, valPtr, n, maxPerChunk, out, outCap, index, indexCap, state, <u8>flags);
 }
 
 /** xor_encode with f64 timestamps (ERR_ARG when one is not an integer). */
 export function xor_encode_f64t(
   tsPtr: usize, valPtr: usize, n: i32, maxPerChunk: i32,
-  out: usize, outCap: usize, index: usize, indexCap: i32, state: usize,
+  out: usize, outCap: usize, index: usize, indexCap: i32, state: usize, flags: i32,
 ): i32 {
-  return encode<f64>(tsPtr, valPtr, n, maxPerChunk, out, outCap, index, indexCap, state);
+  return encode<f64>(tsPtr, valPtr, n, maxPerChunk, out, outCap, index, indexCap, state, <u8>flags);
 }
 
 // @ts-ignore: decorator
 @inline
 function encode<T>(
   tsPtr: usize, valPtr: usize, n: i32, maxPerChunk: i32,
-  out: usize, outCap: usize, index: usize, indexCap: i32, state: usize,
+  out: usize, outCap: usize, index: usize, indexCap: i32, state: usize, flags: u8,
 ): i32 {
   if (n < 0 || maxPerChunk < 1 || maxPerChunk > 0xffff || indexCap < 0) return ERR_ARG;
   if (
@@ -120,7 +126,7 @@ function encode<T>(
   while (i < n) {
     if (chunks >= indexCap) return ERR_CAPACITY;
     if (outCap - offset < 2 + SAMPLE_HEADROOM) return ERR_CAPACITY;
-    appenderReset(state, out + offset, outCap - offset);
+    appenderReset(state, out + offset, outCap - offset, flags);
     const stop = min(n, i + maxPerChunk);
     for (; i < stop; i++) {
       const t = <i64>load<T>(tsPtr + (<usize>i << 3));

@@ -11,6 +11,7 @@
 //   32      u64   vbits     last value's float64 bits
 //   40      u8    leading   leading zeros of the last XOR window (0xff: none yet)
 //   41      u8    trailing  trailing zeros of the last XOR window
+//   42      u8    flags     FLAG_LEGACY_PAD, FLAG_TAIL
 
 export const STATE_SIZE: usize = 48;
 
@@ -23,6 +24,17 @@ export const S_TDELTA: usize = 24;
 export const S_VBITS: usize = 32;
 export const S_LEADING: usize = 40;
 export const S_TRAILING: usize = 41;
+export const S_FLAGS: usize = 42;
+
+/**
+ * Mode: write chunks exactly as Prometheus 2.x does. Its bit stream appends
+ * an empty byte when a whole byte is written at a byte boundary, and that
+ * byte stays at the end when nothing follows (fixed in Prometheus 3.0,
+ * prometheus/prometheus#14854). Readers ignore it either way.
+ */
+export const FLAG_LEGACY_PAD: u8 = 1;
+/** State: the chunk currently ends with that empty byte (legacy mode only). */
+export const FLAG_TAIL: u8 = 2;
 
 /** Most samples a chunk can hold: its header is a uint16 count. */
 export const MAX_SAMPLES: u32 = 0xffff;

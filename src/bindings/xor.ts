@@ -14,6 +14,21 @@ import { check, EngineError, ERR_CAPACITY, ERR_FULL } from "./errors.ts";
 export const XOR_MAX_SAMPLES = 0xffff;
 /** Samples per chunk Prometheus aims for, and our default. */
 export const XOR_SAMPLES_PER_CHUNK = 120;
+/**
+ * Byte layout of written chunks. Prometheus 2.x leaves an empty byte at the
+ * end of about 1% of chunks (a bit-stream quirk fixed in 3.0); readers of
+ * either version accept both. The default matches Prometheus 2.x, the
+ * version our golden vectors come from.
+ */
+export interface XorEncodeOptions {
+  /** Write Prometheus 2.x's trailing empty byte (default true). */
+  legacyPadding?: boolean;
+}
+
+function flagsOf(options: XorEncodeOptions | undefined): number {
+  return options?.legacyPadding === false ? 0 : 1;
+}
+
 /** Slack the engine needs after every input chunk (see docs/engine-abi.md). */
 const READ_SLACK = 32;
 /** Worst-case bytes of one appended sample plus the writer's reach. */
@@ -232,6 +247,7 @@ export function encodeChunks(
   timestamps: Float64Array | BigInt64Array,
   values: Float64Array,
   maxPerChunk: number = XOR_SAMPLES_PER_CHUNK,
+  options?: XorEncodeOptions,
 ): Uint8Array[] {
   const n = values.length;
   if (timestamps.length !== n) {
@@ -239,7 +255,7 @@ export function encodeChunks(
   }
   if (n === 0) return [];
   const chunks = Math.ceil(n / Math.max(1, maxPerChunk));
-  const outCap = 31 * chunks + 19 * n + 16;
+  const outCap = 32 * chunks + 19 * n + 16;
   const tsPtr = engine.alloc(n * 8);
   const valPtr = engine.alloc(n * 8);
   const out = engine.alloc(outCap);
@@ -254,7 +270,18 @@ export function encodeChunks(
       ? engine.raw.xor_encode
       : engine.raw.xor_encode_f64t;
     const count = check(
-      encode(tsPtr, valPtr, n, maxPerChunk, out, outCap, index, chunks, state),
+      encode(
+        tsPtr,
+        valPtr,
+        n,
+        maxPerChunk,
+        out,
+        outCap,
+        index,
+        chunks,
+        state,
+        flagsOf(options),
+      ),
       "xor encode",
     );
     const result: Uint8Array[] = [];
@@ -294,14 +321,25 @@ export class XorAppender {
   }
 
   /** An empty chunk; `capacity` is the initial buffer size in bytes. */
-  static create(engine: Engine, capacity = 256): XorAppender {
+  static create(
+    engine: Engine,
+    capacity = 256,
+    options?: XorEncodeOptions,
+  ): XorAppender {
     const a = new XorAppender(engine, capacity);
-    check(engine.raw.xor_app_init(a.#state, a.#buf, a.#cap), "xor appender");
+    check(
+      engine.raw.xor_app_init(a.#state, a.#buf, a.#cap, flagsOf(options)),
+      "xor appender",
+    );
     return a;
   }
 
   /** Reopens an existing chunk so that appending continues it. */
-  static resume(engine: Engine, chunk: Uint8Array): XorAppender {
+  static resume(
+    engine: Engine,
+    chunk: Uint8Array,
+    options?: XorEncodeOptions,
+  ): XorAppender {
     const a = new XorAppender(
       engine,
       chunk.length + READ_SLACK + SAMPLE_HEADROOM + 64,
@@ -309,7 +347,13 @@ export class XorAppender {
     try {
       engine.u8.set(chunk, a.#buf);
       a.#count = check(
-        engine.raw.xor_app_resume(a.#state, a.#buf, chunk.length, a.#cap),
+        engine.raw.xor_app_resume(
+          a.#state,
+          a.#buf,
+          chunk.length,
+          a.#cap,
+          flagsOf(options),
+        ),
         "xor resume",
       );
     } catch (e) {

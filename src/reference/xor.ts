@@ -15,25 +15,46 @@ export interface ExactSample {
 
 const MASK64 = (1n << 64n) - 1n;
 
+/**
+ * Go's bstream writer as Prometheus has it: `count` is the number of free
+ * bits in the last byte. With `legacyPadding` (Prometheus 2.x), writeByte at
+ * a full last byte appends two bytes, leaving an empty one at the end until
+ * more bits arrive (prometheus/prometheus#14854 removed that in 3.0).
+ */
 class BitWriter {
   bytes: number[] = [0, 0];
-  bitLen = 16;
+  count = 0;
+  constructor(readonly legacyPadding: boolean) {}
 
   writeBit(bit: number): void {
-    const byte = this.bitLen >> 3;
-    if (byte >= this.bytes.length) this.bytes.push(0);
-    if (bit) this.bytes[byte] |= 0x80 >> (this.bitLen & 7);
-    this.bitLen++;
-  }
-
-  writeBits(value: bigint, n: number): void {
-    for (let i = n - 1; i >= 0; i--) {
-      this.writeBit(Number((value >> BigInt(i)) & 1n));
+    if (this.count === 0) {
+      this.bytes.push(0);
+      this.count = 8;
     }
+    if (bit) this.bytes[this.bytes.length - 1] |= 1 << (this.count - 1);
+    this.count--;
   }
 
   writeByte(b: number): void {
-    this.writeBits(BigInt(b), 8);
+    if (this.count === 0) {
+      if (!this.legacyPadding) {
+        this.bytes.push(b);
+        return;
+      }
+      this.bytes.push(0);
+      this.count = 8;
+    }
+    this.bytes[this.bytes.length - 1] |= b >> (8 - this.count);
+    this.bytes.push((b << this.count) & 0xff);
+  }
+
+  writeBits(value: bigint, n: number): void {
+    for (; n >= 8; n -= 8) {
+      this.writeByte(Number((value >> BigInt(n - 8)) & 0xffn));
+    }
+    for (let i = n - 1; i >= 0; i--) {
+      this.writeBit(Number((value >> BigInt(i)) & 1n));
+    }
   }
 }
 
@@ -90,10 +111,16 @@ function ctz64(x: bigint): number {
   return n;
 }
 
-/** Encodes samples into one chunk exactly as Prometheus' xorAppender does. */
-export function encodeChunk(samples: readonly ExactSample[]): Uint8Array {
+/**
+ * Encodes samples into one chunk exactly as Prometheus' xorAppender does;
+ * `legacyPadding` selects Prometheus 2.x's byte layout (see BitWriter).
+ */
+export function encodeChunk(
+  samples: readonly ExactSample[],
+  legacyPadding = true,
+): Uint8Array {
   if (samples.length > 0xffff) throw new RangeError("more than 65535 samples");
-  const w = new BitWriter();
+  const w = new BitWriter(legacyPadding);
   let t = 0n, tDelta = 0n, vbits = 0n, leading = 0xff, trailing = 0;
   samples.forEach((s, i) => {
     if (i === 0) {
