@@ -23,14 +23,18 @@ function randomCount(rng: Prng): number {
   return rng.int(601, 4000);
 }
 
-function randomString(rng: Prng, earlier: string[]): string {
+function randomString(
+  rng: Prng,
+  earlier: string[],
+  asciiOnly: boolean,
+): string {
   const kind = rng.float();
   if (kind < 0.1) return "";
   if (kind < 0.2 && earlier.length > 0) return rng.pick(earlier);
   const length = kind < 0.22 ? rng.int(200, 3000) : rng.int(1, 24);
   let s = "";
   for (let i = 0; i < length; i++) {
-    const c = rng.float();
+    const c = asciiOnly ? 0 : rng.float();
     if (c < 0.6) s += String.fromCharCode(rng.int(0x20, 0x7e));
     else if (c < 0.75) s += String.fromCharCode(rng.int(0x80, 0x7ff));
     else if (c < 0.85) s += String.fromCharCode(rng.int(0x800, 0xd7ff));
@@ -97,7 +101,11 @@ Deno.test("strings: engine equals reference (1500 seeded cases)", () => {
     const p = randomPrecision(rng);
     const n = randomCount(rng);
     const values: string[] = [];
-    for (let i = 0; i < n; i++) values.push(randomString(rng, values));
+    // A quarter of the cases are pure ASCII (the bindings' one-call encoding path).
+    const asciiOnly = seed % 4 === 0;
+    for (let i = 0; i < n; i++) {
+      values.push(randomString(rng, values, asciiOnly));
+    }
     using sketch = HyperLogLog.create(engine, p);
     const ref = new ReferenceHll(p);
     // Half the cases add one by one, half in one batch.
