@@ -75,12 +75,12 @@ export async function run(): Promise<SuiteResult> {
     {
       name: "ts reference decode",
       items: refSamples,
-      fn: () => refChunks.forEach(decodeChunk),
+      fn: () => refChunks.forEach((c) => decodeChunk(c)),
     },
     {
       name: "ts reference encode",
       items: refSamples,
-      fn: () => refSeries.forEach(encodeChunk),
+      fn: () => refSeries.forEach((s) => encodeChunk(s)),
     },
   );
   const result = await runSuite("xor", cases, figures);
