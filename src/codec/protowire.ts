@@ -416,7 +416,15 @@ export class ProtoWriter {
     if (!Number.isSafeInteger(v)) {
       throw new RangeError(`sint64 needs a safe integer: ${v}`);
     }
-    return this.uvarint(v >= 0 ? v * 2 : -v * 2 - 1);
+    // zigzag(v) = 2v or 2(-v-1)+1; shifted on 32-bit halves since it can
+    // exceed 2^53.
+    const m = v >= 0 ? v : -v - 1;
+    const hi = Math.floor(m / TWO32);
+    const lo = m - hi * TWO32;
+    return this.#varint64(
+      ((lo << 1) | (v >= 0 ? 0 : 1)) >>> 0,
+      ((hi << 1) | (lo >>> 31)) >>> 0,
+    );
   }
 
   /** A double as fixed64 little-endian. */

@@ -110,7 +110,7 @@ export function snappyDecode(src: Uint8Array, maxLength: number): Uint8Array<Arr
   }
   if (len > (src.length - next) * MAX_EXPANSION) {
     throw new SnappyError(
-      "corrupt",
+      "truncated",
       `block announces ${len} bytes but holds only ${src.length - next}`,
     );
   }
