@@ -16,7 +16,11 @@ Deno.test("crc32c: published check values", async (t) => {
   const enc = new TextEncoder();
   const cases: Array<[string, Uint8Array, number]> = [
     ["empty", new Uint8Array(0), 0x00000000],
-    ["'123456789' (catalogue check value)", enc.encode("123456789"), 0xe3069283],
+    [
+      "'123456789' (catalogue check value)",
+      enc.encode("123456789"),
+      0xe3069283,
+    ],
     ["32 zero bytes (RFC 3720 B.4)", new Uint8Array(32), 0x8a9136aa],
     ["32 0xff bytes (RFC 3720 B.4)", new Uint8Array(32).fill(0xff), 0x62a8ab43],
     [

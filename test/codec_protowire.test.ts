@@ -52,7 +52,11 @@ Deno.test("protowire: int64 varints, table", async (t) => {
     const min = new ProtoWriter().int64Big(-(2n ** 63n)).finish();
     assert.equal(hex(min), "80 80 80 80 80 80 80 80 80 01");
     assert.equal(new ProtoReader(min).int64Big(), -(2n ** 63n));
-    throwsProto(() => new ProtoReader(min).int64(), "range", "int64 min as number");
+    throwsProto(
+      () => new ProtoReader(min).int64(),
+      "range",
+      "int64 min as number",
+    );
     const max = new ProtoWriter().int64Big(2n ** 63n - 1n).finish();
     assert.equal(new ProtoReader(max).uint64Big(), 2n ** 63n - 1n);
     const umax = unhex("ff ff ff ff ff ff ff ff ff 01");
@@ -163,25 +167,53 @@ Deno.test("protowire: skip() passes every wire type, groups nested", () => {
 Deno.test("protowire: malformed input throws ProtoError", async (t) => {
   const cases: Array<[string, string, (r: ProtoReader) => unknown, string]> = [
     ["varint cut", "96", (r) => r.int64(), "truncated"],
-    ["varint of 11 bytes", "ff ff ff ff ff ff ff ff ff ff 01", (r) => r.int64Big(), "corrupt"],
-    ["10th varint byte > 1", "ff ff ff ff ff ff ff ff ff 02", (r) => r.int64Big(), "corrupt"],
+    [
+      "varint of 11 bytes",
+      "ff ff ff ff ff ff ff ff ff ff 01",
+      (r) => r.int64Big(),
+      "corrupt",
+    ],
+    [
+      "10th varint byte > 1",
+      "ff ff ff ff ff ff ff ff ff 02",
+      (r) => r.int64Big(),
+      "corrupt",
+    ],
     ["field number 0", "00", (r) => r.tag(), "corrupt"],
     ["wire type 6", "0e", (r) => r.tag(), "corrupt"],
     ["wire type 7", "0f", (r) => r.tag(), "corrupt"],
     ["tag over 32 bits", "80 80 80 80 80 01", (r) => r.tag(), "corrupt"],
     ["length past end", "0a 05 61", (r) => (r.tag(), r.bytes()), "truncated"],
-    ["length >= 2^32", "0a 80 80 80 80 10", (r) => (r.tag(), r.bytes()), "truncated"],
+    [
+      "length >= 2^32",
+      "0a 80 80 80 80 10",
+      (r) => (r.tag(), r.bytes()),
+      "truncated",
+    ],
     ["fixed64 cut", "09 01 02", (r) => (r.tag(), r.skip()), "truncated"],
     ["fixed32 cut", "0d 01", (r) => (r.tag(), r.fixed32()), "truncated"],
     ["group never closed", "0b 08 01", (r) => (r.tag(), r.skip()), "truncated"],
-    ["group closed by wrong field", "0b 08 01 14", (r) => (r.tag(), r.skip()), "corrupt"],
+    [
+      "group closed by wrong field",
+      "0b 08 01 14",
+      (r) => (r.tag(), r.skip()),
+      "corrupt",
+    ],
     ["stray end-group", "0c", (r) => (r.tag(), r.skip()), "corrupt"],
-    ["invalid UTF-8 string", "0a 02 c3 28", (r) => (r.tag(), r.string()), "corrupt"],
+    [
+      "invalid UTF-8 string",
+      "0a 02 c3 28",
+      (r) => (r.tag(), r.string()),
+      "corrupt",
+    ],
     ["uint32 over 32 bits", "80 80 80 80 10", (r) => r.uint32(), "range"],
     ["int64 beyond 2^53", "80 80 80 80 80 80 80 10", (r) => r.int64(), "range"],
   ];
   for (const [name, input, op, kind] of cases) {
-    await t.step(name, () => throwsProto(() => op(new ProtoReader(unhex(input))), kind, name));
+    await t.step(
+      name,
+      () => throwsProto(() => op(new ProtoReader(unhex(input))), kind, name),
+    );
   }
   await t.step("sub-message reader stays inside its window", () => {
     // Outer field 1 holds 2 bytes; the inner varint claims to continue.
@@ -221,7 +253,10 @@ Deno.test("protowire: random round trip of mixed fields", () => {
         items.push([field, kind, v]);
       } else if (kind === 3) {
         const v = String.fromCodePoint(
-          ...Array.from({ length: rng.int(0, 200) }, () => rng.pick([0x41, 0xe9, 0x4e2d, 0x1f600])),
+          ...Array.from(
+            { length: rng.int(0, 200) },
+            () => rng.pick([0x41, 0xe9, 0x4e2d, 0x1f600]),
+          ),
         );
         w.stringField(field, v);
         items.push([field, kind, v]);
@@ -253,7 +288,10 @@ Deno.test("protowire: random bytes never hang or escape as another error", () =>
   const seed = 0xfeed;
   const rng = new Prng(seed);
   for (let c = 0; c < 5000; c++) {
-    const buf = Uint8Array.from({ length: rng.int(0, 64) }, () => rng.u32() & 0xff);
+    const buf = Uint8Array.from(
+      { length: rng.int(0, 64) },
+      () => rng.u32() & 0xff,
+    );
     const r = new ProtoReader(buf);
     try {
       while (!r.done()) {

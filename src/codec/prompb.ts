@@ -20,7 +20,10 @@ export interface Label {
   value: string;
 }
 
-/** A series with its samples as two parallel columns. */
+/**
+ * A series with its samples as two parallel columns. Decoded series' columns
+ * are views into one buffer shared by the whole decoded message.
+ */
 export interface TimeSeries {
   labels: Label[];
   /** Sample timestamps in ms since the epoch (safe integers). */
@@ -259,11 +262,12 @@ export function decodeWriteRequest(bytes: Uint8Array): WriteRequest {
   const r = new ProtoReader(bytes);
   const timeseries: TimeSeries[] = [];
   const skipped: SkippedParts = { metadata: 0, exemplars: 0, histograms: 0 };
+  const cols = new SampleColumns();
   while (!r.done()) {
     switch (r.tag()) {
       case 1:
         r.expect(WireType.LEN);
-        timeseries.push(readSeries(r.message(), skipped));
+        timeseries.push(readSeries(r.message(), skipped, cols));
         break;
       case 3:
         r.expect(WireType.LEN);
@@ -274,6 +278,7 @@ export function decodeWriteRequest(bytes: Uint8Array): WriteRequest {
         r.skip();
     }
   }
+  cols.finish();
   return { timeseries, skipped };
 }
 
@@ -309,6 +314,7 @@ export function decodeReadResponse(bytes: Uint8Array): ReadResponse {
   const r = new ProtoReader(bytes);
   const results: QueryResult[] = [];
   const skipped: SkippedParts = { metadata: 0, exemplars: 0, histograms: 0 };
+  const cols = new SampleColumns();
   while (!r.done()) {
     if (r.tag() === 1) {
       r.expect(WireType.LEN);
@@ -317,12 +323,13 @@ export function decodeReadResponse(bytes: Uint8Array): ReadResponse {
       while (!q.done()) {
         if (q.tag() === 1) {
           q.expect(WireType.LEN);
-          timeseries.push(readSeries(q.message(), skipped));
+          timeseries.push(readSeries(q.message(), skipped, cols));
         } else q.skip();
       }
       results.push({ timeseries });
     } else r.skip();
   }
+  cols.finish();
   return { results };
 }
 
@@ -370,39 +377,54 @@ function readLabel(r: ProtoReader): Label {
   return { name, value };
 }
 
-/** Growable columns for decoded samples; values are filled byte-wise. */
+/**
+ * Growable sample columns shared by every series of one decoded message
+ * (one pair of buffers instead of several per series); values are filled
+ * byte-wise so NaN payloads are not canonicalised.
+ */
 class SampleColumns {
-  timestamps = new Float64Array(16);
-  values = new Float64Array(16);
-  valueBytes = new Uint8Array(this.values.buffer);
+  timestamps = new Float64Array(64);
+  valueBytes = new Uint8Array(64 * 8);
   length = 0;
+  #pending: Array<{ series: TimeSeries; start: number; end: number }> = [];
 
   grow(): void {
     const cap = this.timestamps.length * 2;
     const t = new Float64Array(cap);
     t.set(this.timestamps);
-    const v = new Float64Array(cap);
-    // Copy bytes, not numbers, so NaN payloads are not canonicalised.
-    const vb = new Uint8Array(v.buffer);
+    const vb = new Uint8Array(cap * 8);
     vb.set(this.valueBytes);
     this.timestamps = t;
-    this.values = v;
     this.valueBytes = vb;
   }
 
-  result(): { timestamps: Float64Array; values: Float64Array } {
-    return {
-      timestamps: this.timestamps.slice(0, this.length),
-      values: new Float64Array(
-        this.valueBytes.slice(0, this.length * 8).buffer,
-      ),
-    };
+  /** Remembers that `series` owns samples [start, end). */
+  claim(series: TimeSeries, start: number, end: number): void {
+    this.#pending.push({ series, start, end });
+  }
+
+  /** Trims the buffers and hands each series its views into them. */
+  finish(): void {
+    const n = this.length;
+    const t = this.timestamps.slice(0, n);
+    const v = new Float64Array(this.valueBytes.slice(0, n * 8).buffer);
+    for (const { series, start, end } of this.#pending) {
+      series.timestamps = t.subarray(start, end);
+      series.values = v.subarray(start, end);
+    }
+    this.#pending = [];
   }
 }
 
-function readSeries(r: ProtoReader, skipped: SkippedParts): TimeSeries {
+const NO_SAMPLES = new Float64Array(0);
+
+function readSeries(
+  r: ProtoReader,
+  skipped: SkippedParts,
+  cols: SampleColumns,
+): TimeSeries {
   const labels: Label[] = [];
-  const cols = new SampleColumns();
+  const start = cols.length;
   while (!r.done()) {
     switch (r.tag()) {
       case 1:
@@ -446,8 +468,13 @@ function readSeries(r: ProtoReader, skipped: SkippedParts): TimeSeries {
         r.skip();
     }
   }
-  const { timestamps, values } = cols.result();
-  return { labels, timestamps, values };
+  const series: TimeSeries = {
+    labels,
+    timestamps: NO_SAMPLES,
+    values: NO_SAMPLES,
+  };
+  cols.claim(series, start, cols.length);
+  return series;
 }
 
 function readQuery(r: ProtoReader): Query {

@@ -176,14 +176,16 @@ export class ProtoReader {
    */
   fixed64Into(dst: Uint8Array, dstOffset: number): void {
     const at = this.#take(8);
-    dst.set(this.buf.subarray(at, at + 8), dstOffset);
+    const b = this.buf;
+    for (let k = 0; k < 8; k++) dst[dstOffset + k] = b[at + k];
   }
 
   /** fixed32 as an unsigned number. */
   fixed32(): number {
     const at = this.#take(4);
     const b = this.buf;
-    return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>>
+    return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) |
+      (b[at + 3] << 24)) >>>
       0;
   }
 
@@ -196,6 +198,18 @@ export class ProtoReader {
   /** Length-delimited field decoded as strict UTF-8. */
   string(): string {
     const at = this.#lengthPrefixed();
+    const end = this.pos;
+    if (end - at <= 64) {
+      // Short ASCII (nearly every label) without a TextDecoder call.
+      let s = "";
+      let k = at;
+      for (; k < end; k++) {
+        const c = this.buf[k];
+        if (c >= 0x80) break;
+        s += String.fromCharCode(c);
+      }
+      if (k === end) return s;
+    }
     try {
       return utf8.decode(this.buf.subarray(at, this.pos));
     } catch {
@@ -345,6 +359,24 @@ export class ProtoReader {
   }
 }
 
+function varintSize(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
+function putVarint(b: Uint8Array, p: number, v: number): number {
+  while (v >= 0x80) {
+    b[p++] = (v % 128) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  b[p++] = v;
+  return p;
+}
+
 /**
  * Appends protobuf fields to a growable buffer. Nested messages are written
  * in place: `fork()` before the sub-message, `join(field, mark)` after it
@@ -400,7 +432,7 @@ export class ProtoWriter {
     }
     if (v >= 0) return this.uvarint(v);
     // Two's complement of a negative: split into 32-bit halves.
-    const hi = (Math.floor(v / TWO32) >>> 0);
+    const hi = Math.floor(v / TWO32) >>> 0;
     const lo = (v - Math.floor(v / TWO32) * TWO32) >>> 0;
     return this.#varint64(lo, hi);
   }
@@ -438,8 +470,10 @@ export class ProtoWriter {
   /** 8 raw bytes (a fixed64 field's value), copied bit-exactly. */
   raw8(src: Uint8Array, offset: number): this {
     this.#ensure(8);
-    this.#buf.set(src.subarray(offset, offset + 8), this.#pos);
-    this.#pos += 8;
+    const b = this.#buf;
+    const p = this.#pos;
+    for (let k = 0; k < 8; k++) b[p + k] = src[offset + k];
+    this.#pos = p + 8;
     return this;
   }
 
@@ -491,12 +525,19 @@ export class ProtoWriter {
 
   /** Closes the nested message started at `mark` as field `field`. */
   join(field: number, mark: number): this {
+    if (!Number.isInteger(field) || field < 1 || field > MAX_FIELD) {
+      throw new RangeError(`invalid field number ${field}`);
+    }
     const len = this.#pos - mark;
-    const head = new ProtoWriter(16).tag(field, WireType.LEN).uvarint(len);
-    const h = head.#pos;
+    const key = field * 8 + WireType.LEN;
+    const h = varintSize(key) + varintSize(len);
     this.#ensure(h);
-    this.#buf.copyWithin(mark + h, mark, this.#pos);
-    this.#buf.set(head.#buf.subarray(0, h), mark);
+    const b = this.#buf;
+    if (len < 64) {
+      for (let k = len - 1; k >= 0; k--) b[mark + h + k] = b[mark + k];
+    } else b.copyWithin(mark + h, mark, this.#pos);
+    let p = putVarint(b, mark, key);
+    p = putVarint(b, p, len);
     this.#pos += h;
     return this;
   }

@@ -100,7 +100,10 @@ export function snappyEncode(src: Uint8Array): Uint8Array<ArrayBuffer> {
  * anything is allocated; every element is validated, so corrupt or truncated
  * input throws SnappyError and never yields a wrong result.
  */
-export function snappyDecode(src: Uint8Array, maxLength: number): Uint8Array<ArrayBuffer> {
+export function snappyDecode(
+  src: Uint8Array,
+  maxLength: number,
+): Uint8Array<ArrayBuffer> {
   const { value: len, next } = readLength(src);
   if (len > maxLength) {
     throw new SnappyError(
@@ -137,7 +140,10 @@ export function snappyDecode(src: Uint8Array, maxLength: number): Uint8Array<Arr
         length += 1;
         if (n - ip < length) throw truncated("literal bytes");
         if (len - op < length) throw overflow(op, length, len);
-        dst.set(src.subarray(ip, ip + length), op);
+        if (length < 32) {
+          // Short literals: a loop beats creating a subarray view.
+          for (let k = 0; k < length; k++) dst[op + k] = src[ip + k];
+        } else dst.set(src.subarray(ip, ip + length), op);
         ip += length;
         op += length;
         continue;
@@ -168,11 +174,12 @@ export function snappyDecode(src: Uint8Array, maxLength: number): Uint8Array<Arr
       );
     }
     if (len - op < length) throw overflow(op, length, len);
-    if (offset >= length) {
+    if (offset >= length && length >= 32) {
       dst.copyWithin(op, op - offset, op - offset + length);
       op += length;
     } else {
-      // Overlapping copy repeats the last `offset` bytes.
+      // Short or overlapping (offset < length repeats the last `offset`
+      // bytes): a forward byte loop is both correct and fastest here.
       for (let k = 0; k < length; k++, op++) dst[op] = dst[op - offset];
     }
   }
@@ -211,7 +218,9 @@ export function snappyElementCounts(src: Uint8Array): SnappyElementCounts {
         const extra = length - 59;
         if (n - ip < extra) throw truncated("literal length");
         length = 0;
-        for (let k = extra - 1; k >= 0; k--) length = length * 256 + src[ip + k];
+        for (let k = extra - 1; k >= 0; k--) {
+          length = length * 256 + src[ip + k];
+        }
         ip += extra;
       }
       ip += length + 1;
@@ -297,7 +306,9 @@ function emitLiteral(
       v = Math.floor(v / 256);
     }
   }
-  dst.set(src.subarray(start, end), op);
+  if (len < 32) {
+    for (let k = 0; k < len; k++) dst[op + k] = src[start + k];
+  } else dst.set(src.subarray(start, end), op);
   return op + len;
 }
 
