@@ -924,6 +924,35 @@ async function main(outDir: string): Promise<void> {
       );
     }
 
+    // What a query range that cuts through chunks returns.
+    const rangeStart = BASE + 3_600_000;
+    const rangeEnd = BASE + 2 * 3_600_000;
+    const { series: narrow } = await readChunks(
+      prom.url,
+      rangeStart,
+      rangeEnd,
+      "golden_random_walk",
+    );
+    const walk = cases.find((c) => c.name === "random_walk")!;
+    const rangeProbe = {
+      series: "random_walk",
+      start_timestamp_ms: String(rangeStart),
+      end_timestamp_ms: String(rangeEnd),
+      samples_in_range: walk.samples.filter((x) =>
+        x.t >= rangeStart && x.t <= rangeEnd
+      ).length,
+      chunks: (narrow[0]?.chunks ?? []).map((k) => ({
+        min_time_ms: String(k.minTimeMs),
+        max_time_ms: String(k.maxTimeMs),
+        header_count: (k.data[0] << 8) | k.data[1],
+        identical_to_full_read_chunk: out.some((e) =>
+          (e.chunks as Array<{ data: string }>).some((g) =>
+            g.data === hex(k.data)
+          )
+        ),
+      })),
+    };
+
     const probes = await runProbes(prom.url, maxT);
 
     // The head spans far more than 3 h, so Prometheus compacts it into
@@ -974,6 +1003,7 @@ async function main(outDir: string): Promise<void> {
       notes,
       snappy_interop: snappyInterop,
       probes,
+      range_read_probe: rangeProbe,
       compaction_check: {
         blocks_present: blocks > 0,
         chunks_identical_after_compaction: same,
