@@ -5,6 +5,11 @@
  */
 import { encodeChunks, loadEngine } from "../src/bindings/mod.ts";
 import { decodeChunk, encodeChunk } from "../src/reference/xor.ts";
+import {
+  decodeChunkTs,
+  encodeChunkTs,
+  xorChunkMaxBytes,
+} from "./baseline/xor_ts.ts";
 import { generateWorkload, sampleCount } from "./data/generator.ts";
 import { type BenchCase, runSuite, type SuiteResult } from "./_harness.ts";
 
@@ -46,6 +51,26 @@ export async function run(): Promise<SuiteResult> {
   const valOut = engine.alloc(120 * 8);
   const decode = engine.raw.xor_decode_f64t;
 
+  // Series samples in engine memory for the raw encode kernel.
+  const n = series[0].values.length;
+  const tsIn = engine.alloc(series.length * n * 8);
+  const valIn = engine.alloc(series.length * n * 8);
+  series.forEach((s, i) => {
+    engine.f64.set(s.timestamps, (tsIn >> 3) + i * n);
+    engine.f64.set(s.values, (valIn >> 3) + i * n);
+  });
+  const perSeriesChunks = Math.ceil(n / 120);
+  const encCap = 32 * perSeriesChunks + 19 * n + 16;
+  const encOut = engine.alloc(encCap);
+  const encIndex = engine.alloc(perSeriesChunks * 8);
+  const encState = engine.alloc(engine.raw.XOR_STATE_SIZE.value);
+  const encode = engine.raw.xor_encode_f64t;
+
+  // The tuned TypeScript baseline works on the same data.
+  const tsTs = new Float64Array(120);
+  const tsVals = new Float64Array(120);
+  const tsOutBytes = new Uint8Array(xorChunkMaxBytes(120));
+
   const cases: BenchCase[] = [
     {
       name: "wasm decode",
@@ -59,10 +84,56 @@ export async function run(): Promise<SuiteResult> {
       },
     },
     {
-      name: "wasm encode",
+      name: "ts tuned decode",
+      items: samples,
+      fn: () => {
+        let m = 0;
+        for (const c of chunks) m += decodeChunkTs(c, tsTs, tsVals);
+        return m;
+      },
+    },
+    {
+      name: "wasm encode (kernel, data in engine memory)",
+      items: samples,
+      fn: () => {
+        for (let i = 0; i < series.length; i++) {
+          encode(
+            tsIn + i * n * 8,
+            valIn + i * n * 8,
+            n,
+            120,
+            encOut,
+            encCap,
+            encIndex,
+            perSeriesChunks,
+            encState,
+            1,
+          );
+        }
+      },
+    },
+    {
+      name: "wasm encodeChunks (copies in and out)",
       items: samples,
       fn: () => {
         for (const s of series) encodeChunks(engine, s.timestamps, s.values);
+      },
+    },
+    {
+      name: "ts tuned encode",
+      items: samples,
+      fn: () => {
+        for (const s of series) {
+          for (let a = 0; a < n; a += 120) {
+            encodeChunkTs(
+              s.timestamps,
+              s.values,
+              a,
+              Math.min(n, a + 120),
+              tsOutBytes,
+            );
+          }
+        }
       },
     },
   ];
@@ -84,9 +155,11 @@ export async function run(): Promise<SuiteResult> {
     },
   );
   const result = await runSuite("xor", cases, figures);
-  engine.free(base);
-  engine.free(tsOut);
-  engine.free(valOut);
+  for (
+    const p of [base, tsOut, valOut, tsIn, valIn, encOut, encIndex, encState]
+  ) {
+    engine.free(p);
+  }
   return result;
 }
 

@@ -96,7 +96,7 @@ Deno.test("encode and decode equal the reference over seeded series", () => {
     const start = all.length > 4 ? rng.int(0, 3) : 0;
     const end = Math.min(all.length, start + rng.int(0, 300));
     const samplesIn = all.slice(start, end);
-    const want = encodeChunk(samplesIn);
+    const want = encodeChunk(samplesIn, false);
     const len = encodeChunkTs(ts, values, start, end, out);
     assert.equal(hex(out.subarray(0, len)), hex(want), msg);
     assertDecodes(want, samplesIn, msg);
@@ -120,7 +120,7 @@ Deno.test("decoding matches the reference over the whole int64 range", async () 
       const rng = new Prng(seed * 31);
       const shape = SHAPES[seed % SHAPES.length];
       const samples = makeSeries(rng, shape, rng.int(0, 200));
-      const chunk = encodeChunk(samples);
+      const chunk = encodeChunk(samples, false);
       const msg = `seed ${seed * 31} shape ${shape}`;
       assertDecodes(chunk, samples, msg);
       const n = dec.decode(chunk);
@@ -152,7 +152,7 @@ Deno.test("encoding is exact for f64 timestamps beyond 2^53", () => {
     const { values } = toArrays(samples);
     const out = new Uint8Array(xorChunkMaxBytes(samples.length));
     const len = encodeChunkTs(ts, values, 0, samples.length, out);
-    const want = encodeChunk(samples);
+    const want = encodeChunk(samples, false);
     const msg = `seed ${seed * 7 + 3}`;
     assert.equal(hex(out.subarray(0, len)), hex(want), msg);
     assertDecodes(want, samples, msg);
@@ -166,7 +166,9 @@ Deno.test("chunks from the WASM encoder decode identically", async () => {
     const samples = makeSeries(rng, SAFE_SHAPES[k % 8], rng.int(1, 400));
     const { values } = toArrays(samples);
     const ts = Float64Array.from(samples, (s) => Number(s.t));
-    const chunks = encodeChunks(engine, ts, values, 120);
+    const chunks = encodeChunks(engine, ts, values, 120, {
+      legacyPadding: false,
+    });
     let at = 0;
     const out = new Uint8Array(xorChunkMaxBytes(120));
     for (const chunk of chunks) {
@@ -195,7 +197,7 @@ Deno.test("arrays that are views at an offset of a larger buffer", () => {
   const len = encodeChunkTs(ts, values, 10, 90, out);
   assert.equal(
     hex(out.subarray(0, len)),
-    hex(encodeChunk(samples.slice(10, 90))),
+    hex(encodeChunk(samples.slice(10, 90), false)),
   );
   const decTs = tsBuf.subarray(5, 90);
   const decVals = valBuf.subarray(5, 90);
@@ -241,7 +243,7 @@ Deno.test("every truncation of a chunk throws RangeError", () => {
   for (let seed = 1; seed <= 150; seed++) {
     const rng = new Prng(seed * 13);
     const shape = SAFE_SHAPES[seed % SAFE_SHAPES.length];
-    const chunk = encodeChunk(makeSeries(rng, shape, rng.int(1, 60)));
+    const chunk = encodeChunk(makeSeries(rng, shape, rng.int(1, 60)), false);
     // The last byte always holds a bit of the last sample, so every proper
     // prefix is missing data.
     for (let len = 0; len < chunk.length; len++) {
@@ -264,7 +266,7 @@ Deno.test("mutated chunks: same samples or same error as the reference", () => {
   for (let seed = 1; seed <= 3000; seed++) {
     const rng = new Prng(seed * 17);
     const shape = SHAPES[seed % SHAPES.length];
-    const chunk = encodeChunk(makeSeries(rng, shape, rng.int(1, 40)));
+    const chunk = encodeChunk(makeSeries(rng, shape, rng.int(1, 40)), false);
     const flips = rng.int(1, 3);
     for (let f = 0; f < flips; f++) {
       // Keep the header's count believable most of the time.
@@ -333,7 +335,7 @@ Deno.test("bad arguments throw RangeError", () => {
       encodeChunk([
         { t: -(1n << 63n), vbits: bitsOf(1) },
         { t: 0n, vbits: bitsOf(2) },
-      ]),
+      ], false),
     ),
   );
   assert.throws(() => encodeChunkTs(ts, values, 2, 1, out), RangeError);

@@ -1,7 +1,6 @@
 // The XOR chunk appender: Prometheus' chunkenc.xorAppender, byte for byte.
 import { ERR_ARG, ERR_BOUNDS, ERR_FULL } from "../common/errors";
 import { inBounds } from "../common/memory";
-import { writeBits } from "./bits";
 import {
   FLAG_LEGACY_PAD,
   FLAG_TAIL,
@@ -34,8 +33,9 @@ export function appenderInit(state: usize, buf: usize, cap: usize, flags: u8): i
   return 0;
 }
 
-/** appenderInit for a buffer the caller has already zeroed. */
+/** appenderInit without zeroing the buffer (appendRun does not need it). */
 export function appenderReset(state: usize, buf: usize, cap: usize, flags: u8): void {
+  store<u16>(buf, 0);
   store<u32>(state, <u32>buf, S_BUF);
   store<u32>(state, <u32>cap, S_CAP);
   store<u32>(state, 16, S_BITPOS);
@@ -48,19 +48,6 @@ export function appenderReset(state: usize, buf: usize, cap: usize, flags: u8): 
   store<u8>(state, flags & FLAG_LEGACY_PAD, S_FLAGS);
 }
 
-// @ts-ignore: decorator
-@inline
-function writeUvarint(buf: usize, pos: u64, x: u64): u64 {
-  // Only called at byte-aligned positions (see docs/format/xor-chunk.md).
-  let p = buf + <usize>(pos >> 3);
-  while (x >= 0x80) {
-    store<u8>(p++, <u8>(x | 0x80));
-    x >>= 7;
-  }
-  store<u8>(p++, <u8>x);
-  return <u64>(p - buf) << 3;
-}
-
 // Go's bitRange: the asymmetric range a delta-of-delta bucket holds.
 // @ts-ignore: decorator
 @inline
@@ -68,99 +55,173 @@ function fits(dod: i64, nbits: i64): bool {
   return -((<i64>1 << (nbits - 1)) - 1) <= dod && dod <= (<i64>1 << (nbits - 1));
 }
 
+// appendRun keeps the whole appender state in locals for the length of a
+// run, and writes through a 64-bit accumulator (`acc`, `nacc` pending bits,
+// left-aligned) flushed as one big-endian word: one byte swap per 64 bits
+// instead of one per field. Each "put" below is the same few lines, written
+// out because AssemblyScript cannot share locals with a helper.
+
+/**
+ * Appends samples [0, n) of the arrays at tsPtr/valPtr (T: i64 or f64
+ * timestamps) to the open chunk. Returns how many were appended: fewer than
+ * n when the chunk reached 65535 samples or its buffer lacks room (grow it
+ * with appenderMove and continue).
+ */
+// @ts-ignore: decorator
+@inline
+export function appendRun<T>(state: usize, tsPtr: usize, valPtr: usize, n: i32): i32 {
+  const buf = <usize>load<u32>(state, S_BUF);
+  const cap = <usize>load<u32>(state, S_CAP);
+  let pos = <u64>load<u32>(state, S_BITPOS);
+  let num = load<u32>(state, S_NUM);
+  let t = load<i64>(state, S_T);
+  let tDelta = load<i64>(state, S_TDELTA);
+  let vbits = load<u64>(state, S_VBITS);
+  let leading = <u64>load<u8>(state, S_LEADING);
+  let trailing = <u64>load<u8>(state, S_TRAILING);
+  let flags = load<u8>(state, S_FLAGS);
+  // Writer: bits [0, pos) are final except the ones still in `acc`, which
+  // start at byte `wbyte` (acc's top bit is bit wbyte*8).
+  let wbyte = <usize>(pos >> 3);
+  let nacc = pos & 7;
+  let acc = nacc != 0 ? <u64>load<u8>(buf + wbyte) << 56 : 0;
+  let i = 0;
+  for (; i < n; i++) {
+    if (num >= MAX_SAMPLES || <usize>(pos >> 3) + SAMPLE_HEADROOM > cap) break;
+    const tn = <i64>load<T>(tsPtr + (<usize>i << 3));
+    const vn = load<u64>(valPtr + (<usize>i << 3));
+    // Whether this sample ends with whole bytes written at a byte boundary
+    // (see FLAG_LEGACY_PAD).
+    let tail = false;
+    if (num == 0) {
+      let x = <u64>((tn << 1) ^ (tn >> 63)); // zigzag varint
+      while (x >= 0x80) {
+        // put(byte, 8)
+        if (nacc + 8 < 64) { acc |= ((x & 0x7f) | 0x80) << (56 - nacc); nacc += 8; }
+        else { const sp = nacc - 56; acc |= ((x & 0x7f) | 0x80) >> sp; store<u64>(buf + wbyte, bswap<u64>(acc)); wbyte += 8; acc = sp != 0 ? (((x & 0x7f) | 0x80) << (64 - sp)) : 0; nacc = sp; }
+        x >>= 7;
+        pos += 8;
+      }
+      if (nacc + 8 < 64) { acc |= x << (56 - nacc); nacc += 8; }
+      else { const sp = nacc - 56; acc |= x >> sp; store<u64>(buf + wbyte, bswap<u64>(acc)); wbyte += 8; acc = sp != 0 ? (x << (64 - sp)) : 0; nacc = sp; }
+      pos += 8;
+      // 64 bits of value
+      { const sp = nacc; acc |= vn >> sp; store<u64>(buf + wbyte, bswap<u64>(acc)); wbyte += 8; acc = sp != 0 ? (vn << (64 - sp)) : 0; nacc = sp; }
+      pos += 64;
+      tail = true;
+    } else {
+      const delta = tn - t;
+      if (num == 1) {
+        let x = <u64>delta; // uvarint of the delta's bits
+        while (x >= 0x80) {
+          if (nacc + 8 < 64) { acc |= ((x & 0x7f) | 0x80) << (56 - nacc); nacc += 8; }
+          else { const sp = nacc - 56; acc |= ((x & 0x7f) | 0x80) >> sp; store<u64>(buf + wbyte, bswap<u64>(acc)); wbyte += 8; acc = sp != 0 ? (((x & 0x7f) | 0x80) << (64 - sp)) : 0; nacc = sp; }
+          x >>= 7;
+          pos += 8;
+        }
+        if (nacc + 8 < 64) { acc |= x << (56 - nacc); nacc += 8; }
+        else { const sp = nacc - 56; acc |= x >> sp; store<u64>(buf + wbyte, bswap<u64>(acc)); wbyte += 8; acc = sp != 0 ? (x << (64 - sp)) : 0; nacc = sp; }
+        pos += 8;
+      } else {
+        const dod = delta - tDelta;
+        let field: u64 = 0;
+        let width: u64 = 1; // '0'
+        if (dod == 0) {
+          field = 0;
+        } else if (fits(dod, 14)) {
+          field = (<u64>0b10 << 14) | (<u64>dod & 0x3fff);
+          width = 16;
+        } else if (fits(dod, 17)) {
+          field = (<u64>0b110 << 17) | (<u64>dod & 0x1ffff);
+          width = 20;
+        } else if (fits(dod, 20)) {
+          field = (<u64>0b1110 << 20) | (<u64>dod & 0xfffff);
+          width = 24;
+        } else {
+          // '1111' then 64 bits: two puts.
+          if (nacc + 4 < 64) { acc |= <u64>0b1111 << (60 - nacc); nacc += 4; }
+          else { const sp = nacc - 60; acc |= <u64>0b1111 >> sp; store<u64>(buf + wbyte, bswap<u64>(acc)); wbyte += 8; acc = sp != 0 ? (<u64>0b1111 << (64 - sp)) : 0; nacc = sp; }
+          field = <u64>dod;
+          width = 64;
+          pos += 4;
+        }
+        if (nacc + width < 64) { acc |= field << (64 - nacc - width); nacc += width; }
+        else { const sp = nacc + width - 64; acc |= field >> sp; store<u64>(buf + wbyte, bswap<u64>(acc)); wbyte += 8; acc = sp != 0 ? (field << (64 - sp)) : 0; nacc = sp; }
+        pos += width;
+      }
+      tDelta = delta;
+      // The value: Prometheus' xorWrite.
+      const x = vn ^ vbits;
+      if (x == 0) {
+        // a single '0' bit
+        nacc += 1;
+        if (nacc == 64) { store<u64>(buf + wbyte, bswap<u64>(acc)); wbyte += 8; acc = 0; nacc = 0; }
+        pos += 1;
+      } else {
+        let lz = clz<u64>(x);
+        const tz = ctz<u64>(x);
+        if (lz >= 32) lz = 31;
+        let head: u64;
+        let headWidth: u64;
+        let sig: u64;
+        let shift: u64;
+        if (leading != 0xff && lz >= leading && tz >= trailing) {
+          head = 0b10;
+          headWidth = 2;
+          sig = 64 - leading - trailing;
+          shift = trailing;
+        } else {
+          leading = lz;
+          trailing = tz;
+          sig = 64 - lz - tz;
+          head = (<u64>0b11 << 11) | (lz << 6) | (sig & 63);
+          headWidth = 13;
+          shift = tz;
+        }
+        if (nacc + headWidth < 64) { acc |= head << (64 - nacc - headWidth); nacc += headWidth; }
+        else { const sp = nacc + headWidth - 64; acc |= head >> sp; store<u64>(buf + wbyte, bswap<u64>(acc)); wbyte += 8; acc = sp != 0 ? (head << (64 - sp)) : 0; nacc = sp; }
+        pos += headWidth;
+        tail = (sig & 7) == 0 && (pos & 7) == 0;
+        const payload = x >> shift;
+        if (nacc + sig < 64) { acc |= payload << (64 - nacc - sig); nacc += sig; }
+        else { const sp = nacc + sig - 64; acc |= payload >> sp; store<u64>(buf + wbyte, bswap<u64>(acc)); wbyte += 8; acc = sp != 0 ? (payload << (64 - sp)) : 0; nacc = sp; }
+        pos += sig;
+      }
+    }
+    t = tn;
+    vbits = vn;
+    num++;
+    flags = tail ? flags | FLAG_TAIL : flags & ~FLAG_TAIL;
+  }
+  // Flush the pending bits. This also zeroes the 8 bytes from the write
+  // position on, which is all the writer needs: it never reads past the
+  // partial byte, so buffers need no zeroing beforehand.
+  store<u64>(buf + wbyte, bswap<u64>(acc));
+  store<u32>(state, <u32>pos, S_BITPOS);
+  store<u32>(state, num, S_NUM);
+  store<i64>(state, t, S_T);
+  store<i64>(state, tDelta, S_TDELTA);
+  store<u64>(state, vbits, S_VBITS);
+  store<u8>(state, <u8>leading, S_LEADING);
+  store<u8>(state, <u8>trailing, S_TRAILING);
+  store<u8>(state, flags, S_FLAGS);
+  store<u16>(buf, bswap<u16>(<u16>num));
+  return i;
+}
+
+// One sample's scratch for appenderAppend.
+const one = memory.data(16, 8);
+
 /**
  * Appends one sample. Returns the new sample count, or ERR_FULL when the
  * chunk holds 65535 samples or its buffer lacks room (the state is then
  * unchanged: grow the buffer with appenderMove and retry).
  */
 export function appenderAppend(state: usize, t: i64, v: f64): i32 {
-  const buf = <usize>load<u32>(state, S_BUF);
-  const cap = <usize>load<u32>(state, S_CAP);
-  let pos = <u64>load<u32>(state, S_BITPOS);
-  const num = load<u32>(state, S_NUM);
-  if (num >= MAX_SAMPLES) return ERR_FULL;
-  if (<usize>(pos >> 3) + SAMPLE_HEADROOM > cap) return ERR_FULL;
-  const vbits = reinterpret<u64>(v);
-  // Whether this sample ends with whole bytes written at a byte boundary
-  // (see FLAG_LEGACY_PAD).
-  let tail = false;
-
-  if (num == 0) {
-    pos = writeUvarint(buf, pos, <u64>((t << 1) ^ (t >> 63)));
-    writeBits(buf, pos, vbits, 64);
-    pos += 64;
-    tail = true;
-  } else {
-    const prevT = load<i64>(state, S_T);
-    const tDelta = t - prevT;
-    if (num == 1) {
-      pos = writeUvarint(buf, pos, <u64>tDelta);
-    } else {
-      const dod = tDelta - load<i64>(state, S_TDELTA);
-      if (dod == 0) {
-        pos += 1; // a zero bit: the stream is already zero
-      } else if (fits(dod, 14)) {
-        writeBits(buf, pos, (<u64>0b10 << 14) | (<u64>dod & 0x3fff), 16);
-        pos += 16;
-      } else if (fits(dod, 17)) {
-        writeBits(buf, pos, (<u64>0b110 << 17) | (<u64>dod & 0x1ffff), 20);
-        pos += 20;
-      } else if (fits(dod, 20)) {
-        writeBits(buf, pos, (<u64>0b1110 << 20) | (<u64>dod & 0xfffff), 24);
-        pos += 24;
-      } else {
-        writeBits(buf, pos, 0b1111, 4);
-        writeBits(buf, pos + 4, <u64>dod, 64);
-        pos += 68;
-      }
-    }
-    store<i64>(state, tDelta, S_TDELTA);
-    const payload = writeXor(state, buf, pos, vbits ^ load<u64>(state, S_VBITS));
-    // writeXor returns where its payload started (low 32 bits) and its
-    // length (high bits); zero length for the single '0' bit.
-    const start = payload & 0xffffffff;
-    const sig = payload >> 32;
-    pos = sig == 0 ? pos + 1 : start + sig;
-    tail = sig != 0 && (sig & 7) == 0 && (start & 7) == 0;
-  }
-  const flags = load<u8>(state, S_FLAGS);
-  store<u8>(state, tail ? flags | FLAG_TAIL : flags & ~FLAG_TAIL, S_FLAGS);
-  store<i64>(state, t, S_T);
-  store<u64>(state, vbits, S_VBITS);
-  store<u32>(state, <u32>pos, S_BITPOS);
-  store<u32>(state, num + 1, S_NUM);
-  store<u16>(buf, bswap<u16>(<u16>(num + 1)));
-  return <i32>(num + 1);
-}
-
-// Prometheus' xorWrite: a zero bit for an unchanged value; else '10' and the
-// meaningful bits inside the previous leading/trailing window, or '11',
-// 5 bits of leading zeros (clamped to 31), 6 bits of significant-bit count
-// (64 written as 0) and the significant bits.
-// Returns (payload bits << 32) | payload start; 0 payload bits for x = 0.
-// @ts-ignore: decorator
-@inline
-function writeXor(state: usize, buf: usize, pos: u64, delta: u64): u64 {
-  if (delta == 0) return pos + 1;
-  let leading = <u32>clz<u64>(delta);
-  const trailing = <u32>ctz<u64>(delta);
-  if (leading >= 32) leading = 31;
-  const prevLeading = <u32>load<u8>(state, S_LEADING);
-  const prevTrailing = <u32>load<u8>(state, S_TRAILING);
-  if (prevLeading != 0xff && leading >= prevLeading && trailing >= prevTrailing) {
-    const sig = 64 - prevLeading - prevTrailing;
-    // '10' then sig bits: write the control bits and payload separately so
-    // no write exceeds 64 bits.
-    writeBits(buf, pos, 0b10, 2);
-    writeBits(buf, pos + 2, delta >> <u64>prevTrailing, sig);
-    return (<u64>sig << 32) | (pos + 2);
-  }
-  store<u8>(state, <u8>leading, S_LEADING);
-  store<u8>(state, <u8>trailing, S_TRAILING);
-  const sig = 64 - leading - trailing;
-  writeBits(buf, pos, (<u64>0b11 << 11) | (<u64>leading << 6) | <u64>(sig & 63), 13);
-  writeBits(buf, pos + 13, delta >> <u64>trailing, sig);
-  return (<u64>sig << 32) | (pos + 13);
+  store<i64>(one, t);
+  store<f64>(one, v, 8);
+  if (appendRun<i64>(state, one, one + 8, 1) == 0) return ERR_FULL;
+  return <i32>load<u32>(state, S_NUM);
 }
 
 /** Bytes of the chunk so far (header included). */

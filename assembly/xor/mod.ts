@@ -3,7 +3,7 @@
 // variants take and give them as f64 (exact for |t| <= 2^53).
 import { ERR_ARG, ERR_BOUNDS, ERR_CAPACITY, ERR_FULL } from "../common/errors";
 import { inBounds } from "../common/memory";
-import { appenderAppend, appenderInit, appenderLength, appenderMove, appenderReset } from "./encode";
+import { appenderAppend, appenderInit, appenderLength, appenderMove, appenderReset, appendRun } from "./encode";
 import { appenderResume, decodeAll, decodeRange, seek } from "./decode";
 import { FLAG_LEGACY_PAD, SAMPLE_HEADROOM, STATE_SIZE } from "./state";
 
@@ -119,7 +119,6 @@ function encode<T>(
       if (Math.trunc(t) != t || t < -9223372036854775808.0 || t >= 9223372036854775808.0) return ERR_ARG;
     }
   }
-  memory.fill(out, 0, outCap);
   let chunks = 0;
   let offset: usize = 0;
   let i = 0;
@@ -127,13 +126,10 @@ function encode<T>(
     if (chunks >= indexCap) return ERR_CAPACITY;
     if (outCap - offset < 2 + SAMPLE_HEADROOM) return ERR_CAPACITY;
     appenderReset(state, out + offset, outCap - offset, flags);
-    const stop = min(n, i + maxPerChunk);
-    for (; i < stop; i++) {
-      const t = <i64>load<T>(tsPtr + (<usize>i << 3));
-      if (appenderAppend(state, t, load<f64>(valPtr + (<usize>i << 3))) == ERR_FULL) {
-        return ERR_CAPACITY;
-      }
-    }
+    const count = min(n - i, maxPerChunk);
+    const done = appendRun<T>(state, tsPtr + (<usize>i << 3), valPtr + (<usize>i << 3), count);
+    if (done < count) return ERR_CAPACITY;
+    i += count;
     const len = <usize>appenderLength(state);
     store<u32>(index + (<usize>chunks << 3), <u32>offset);
     store<u32>(index + (<usize>chunks << 3), <u32>len, 4);

@@ -17,6 +17,8 @@
  *   arithmetic); a chunk that leaves that range switches to int64 arithmetic
  *   on halves, and each timestamp is then rounded to the nearest f64 (as the
  *   WASM `xor_decode_f64t` does).
+ * - Chunks are written in the Prometheus 3 byte layout (no trailing empty
+ *   byte; see docs/format/xor-chunk.md).
  * - Values are bit patterns: they are read and written through a Uint32Array
  *   alias of the Float64Array's buffer, so NaN payloads survive.
  * @module
