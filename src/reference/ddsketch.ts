@@ -385,22 +385,27 @@ function writeStore(out: number[], st: RefStore): void {
   }
 }
 
+const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+  return c >>> 0;
+});
+
 /** CRC-32 (IEEE, reflected; as zlib). */
 export function crc32(bytes: Uint8Array): number {
   let crc = 0xffffffff;
-  for (const b of bytes) {
-    crc ^= b;
-    for (let k = 0; k < 8; k++) {
-      crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
-    }
+  for (let i = 0; i < bytes.length; i++) {
+    crc = (crc >>> 8) ^ CRC_TABLE[(crc ^ bytes[i]) & 0xff];
   }
   return (~crc) >>> 0;
 }
 
 class Reader {
   pos: number;
+  readonly #view: DataView;
   constructor(readonly bytes: Uint8Array, pos: number, readonly end: number) {
     this.pos = pos;
+    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   }
 
   /** Minimal LEB128 of at most 8 bytes; a number, or an error code. */
@@ -419,8 +424,7 @@ class Reader {
   }
 
   f64(): number {
-    const dv = new DataView(this.bytes.buffer, this.bytes.byteOffset);
-    const x = dv.getFloat64(this.pos, true);
+    const x = this.#view.getFloat64(this.pos, true);
     this.pos += 8;
     return x;
   }
