@@ -22,8 +22,11 @@ import {
   ST_COUNTS,
   ST_FLOOR,
   ST_OFFSET,
+  rangeHi,
+  rangeLo,
   storeAdd,
   storeInit,
+  storeRange,
   storeRelease,
 } from "./store";
 
@@ -128,18 +131,19 @@ export function sketchAdd(h: usize, v: f64, w: f64): i32 {
 
 /**
  * Adds n values from a f64 array (weight 1 each), skipping NaN and ±Inf.
- * Statistics live in locals for the whole batch (whole-number counts are
- * added once at the end: exact below 2^53, like adding 1 per value); the
- * per-value path has no call and only predictable branches. Returns how
- * many were accepted.
+ * Statistics live in locals for the whole batch, accumulated value by value
+ * exactly as sketchAdd would (a count made fractional by weighted adds
+ * rounds the same way); the per-value path has no call and only
+ * predictable branches. Returns how many were accepted.
  */
 export function sketchAddMany(h: usize, ptr: usize, n: i32): i32 {
   const mult = load<f64>(h, SK_MULT);
   let sum = load<f64>(h, SK_SUM);
   let min = load<f64>(h, SK_MIN);
   let max = load<f64>(h, SK_MAX);
+  let count = load<f64>(h, SK_COUNT);
+  let zeros = load<f64>(h, SK_ZERO);
   let accepted = 0;
-  let zeros = 0;
   const end = ptr + (<usize>n << 3);
   for (let p = ptr; p < end; p += 8) {
     const v = load<f64>(p);
@@ -147,20 +151,21 @@ export function sketchAddMany(h: usize, ptr: usize, n: i32): i32 {
     const abs = bits & ABS_MASK;
     if (abs >= INF_BITS) continue;
     accepted++;
+    count += 1.0;
     sum += v;
     if (v < min) min = v;
     if (v > max) max = v;
     if (abs < MIN_NORMAL_BITS) {
-      zeros++;
+      zeros += 1.0;
       continue;
     }
     addToBin(h, bits, abs, 1.0, mult);
   }
-  store<f64>(h, load<f64>(h, SK_COUNT) + <f64>accepted, SK_COUNT);
+  store<f64>(h, count, SK_COUNT);
   store<f64>(h, sum, SK_SUM);
   store<f64>(h, min, SK_MIN);
   store<f64>(h, max, SK_MAX);
-  store<f64>(h, load<f64>(h, SK_ZERO) + <f64>zeros, SK_ZERO);
+  store<f64>(h, zeros, SK_ZERO);
   return accepted;
 }
 
@@ -169,6 +174,27 @@ function mergeStore(dstStore: usize, srcStore: usize, maxBins: i32): void {
   const counts = <usize>load<u32>(srcStore, ST_COUNTS);
   const cap = load<i32>(srcStore, ST_CAP);
   const offset = load<i32>(srcStore, ST_OFFSET);
+  if (!storeRange(srcStore)) return;
+  const lo = rangeLo;
+  const hi = rangeHi;
+  // Fast path: when dst's window already covers [lo, hi] above its floor,
+  // every storeAdd below would be a plain addition to its own bin, so one
+  // tight loop gives bit-identical counts.
+  const dOffset = load<i32>(dstStore, ST_OFFSET);
+  const dCap = load<i32>(dstStore, ST_CAP);
+  if (
+    lo >= load<i32>(dstStore, ST_FLOOR) && lo >= dOffset &&
+    <i64>hi < <i64>dOffset + <i64>dCap
+  ) {
+    const src = counts + (<usize>(lo - offset) << 3);
+    const dst = <usize>load<u32>(dstStore, ST_COUNTS) + (<usize>(lo - dOffset) << 3);
+    const n = <usize>(hi - lo + 1);
+    for (let i: usize = 0; i < n; i++) {
+      const q = dst + (i << 3);
+      store<f64>(q, load<f64>(q) + load<f64>(src + (i << 3)));
+    }
+    return;
+  }
   for (let i = cap - 1; i >= 0; i--) {
     const c = load<f64>(counts + (<usize>i << 3));
     if (c != 0.0) storeAdd(dstStore, offset + i, c, maxBins);

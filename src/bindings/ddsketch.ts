@@ -21,6 +21,8 @@ export const DDSKETCH_DEFAULT_MAX_BINS = 4096;
 
 /** Values copied into engine memory per `ddsk_add_many` call. */
 const CHUNK_VALUES = 65536;
+/** Values add() buffers before one batch call into the engine. */
+const PENDING_VALUES = 256;
 
 /** One reusable input buffer per engine for `addMany`. */
 const scratchBuffers = new WeakMap<Engine, { ptr: number; values: number }>();
@@ -65,6 +67,10 @@ export class DDSketch {
   readonly engine: Engine;
   readonly #raw: RawExports;
   #h: number;
+  // Values given to add() wait here and enter the engine in one batch call:
+  // a call into WASM per value would cost more than the insert itself.
+  #pending: Float64Array | null = null;
+  #npending = 0;
 
   private constructor(engine: Engine, handle: number) {
     this.engine = engine;
@@ -112,15 +118,28 @@ export class DDSketch {
     return this.#h;
   }
 
-  /** Adds one value (NaN and ±Inf are ignored). */
+  /**
+   * Adds one value (NaN and ±Inf are ignored). Values are buffered and enter
+   * the engine in batches; every other method sees them.
+   */
   add(v: number): void {
-    const r = this.#raw.ddsk_add(this.#h, v);
-    if (r < 0) throw new EngineError(r, "ddsk_add");
+    if (this.#npending === PENDING_VALUES) this.#flush();
+    else if (this.#h === 0) this.#live("add");
+    (this.#pending ??= new Float64Array(PENDING_VALUES))[this.#npending++] = v;
   }
 
   /** Adds v with weight w in (0, 2^53] (NaN and ±Inf values are ignored). */
   addWeighted(v: number, w: number): void {
+    this.#flush();
     check(this.#raw.ddsk_add_weighted(this.#h, v, w), "ddsk_add_weighted");
+  }
+
+  /** Moves the values buffered by add() into the engine. */
+  #flush(): void {
+    const n = this.#npending;
+    if (n === 0) return;
+    this.#npending = 0;
+    this.addMany(this.#pending!.subarray(0, n));
   }
 
   /** Adds every value (one engine call per 64Ki values); returns how many were accepted (not NaN/±Inf). */
@@ -129,6 +148,7 @@ export class DDSketch {
       ? values
       : Float64Array.from(values);
     if (this.#h === 0) throw new EngineError(ERR_ARG, "ddsk_add_many");
+    this.#flush();
     const chunk = Math.min(data.length, CHUNK_VALUES);
     const ptr = scratchFor(this.engine, Math.max(chunk, 1));
     let accepted = 0;
@@ -154,6 +174,8 @@ export class DDSketch {
         "ddsk_merge: sketches of different engines",
       );
     }
+    this.#flush();
+    other.#flush();
     const r = allocating(
       "ddsk_merge",
       () => this.#raw.ddsk_merge(this.#h, other.#h),
@@ -168,6 +190,7 @@ export class DDSketch {
   quantile(q: number): number {
     if (!(q >= 0 && q <= 1)) throw new EngineError(ERR_ARG, `quantile(${q})`);
     this.#live("quantile");
+    this.#flush();
     return this.#raw.ddsk_quantile(this.#h, q);
   }
 
@@ -179,26 +202,31 @@ export class DDSketch {
   /** Total weight of the values added. */
   get count(): number {
     this.#live("count");
+    this.#flush();
     return this.#raw.ddsk_count(this.#h);
   }
   /** Weighted sum of the values added. */
   get sum(): number {
     this.#live("sum");
+    this.#flush();
     return this.#raw.ddsk_sum(this.#h);
   }
   /** Smallest value added (exact); NaN when empty. */
   get min(): number {
     this.#live("min");
+    this.#flush();
     return this.#raw.ddsk_min(this.#h);
   }
   /** Largest value added (exact); NaN when empty. */
   get max(): number {
     this.#live("max");
+    this.#flush();
     return this.#raw.ddsk_max(this.#h);
   }
   /** Weight of the zero bucket (values with |v| < 2^-1022). */
   get zeroCount(): number {
     this.#live("zeroCount");
+    this.#flush();
     return this.#raw.ddsk_zero_count(this.#h);
   }
   /** The relative accuracy the sketch was created with. */
@@ -213,6 +241,7 @@ export class DDSketch {
 
   /** The sketch as a self-contained blob (docs/format/ddsketch.md). */
   serialize(): Uint8Array {
+    this.#flush();
     const size = check(
       this.#raw.ddsk_serialized_size(this.#h),
       "ddsk_serialized_size",
@@ -228,6 +257,8 @@ export class DDSketch {
 
   /** Releases the engine memory; later calls throw EngineError(ERR_ARG). Idempotent. */
   free(): void {
+    this.#npending = 0;
+    this.#pending = null;
     if (this.#h !== 0) {
       this.#raw.ddsk_free(this.#h);
       this.#h = 0;

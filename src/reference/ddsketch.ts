@@ -238,25 +238,24 @@ export class RefDDSketch {
    */
   addMany(values: ArrayLike<number>): number {
     let accepted = 0;
-    let zeros = 0;
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (!Number.isFinite(v)) continue;
       accepted++;
+      // Value by value, as add(v) would: a fractional count rounds alike.
+      this.count += 1;
       this.sum += v;
       if (v < this.#min) this.#min = v;
       if (v > this.#max) this.#max = v;
       const mag = Math.abs(v);
       if (mag < MIN_NORMAL) {
-        zeros++;
+        this.zeroCount += 1;
         continue;
       }
       const index = indexOf(mag, this.mult);
       if (v < 0) this.negative.add(-index, 1);
       else this.positive.add(index, 1);
     }
-    this.count += accepted;
-    this.zeroCount += zeros;
     return accepted;
   }
 
