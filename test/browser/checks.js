@@ -133,3 +133,62 @@ export function xorDecode(b, engine, chunks) {
     dec.free();
   }
 }
+
+/**
+ * Builds a DDSketch, a HyperLogLog and bucket aggregates from the same input
+ * and returns their serialized bytes and results, bit for bit.
+ * @param {Bindings} b
+ * @param {Engine} engine
+ * @param {{ values: number[], strings: string[], timestamps: number[], counter: number[] }} input
+ * @returns {{ sketch: string, p99: number, hll: string, distinct: number, buckets: string, increaseTotal: number }}
+ */
+export function sketchesAndBuckets(b, engine, input) {
+  const sk = b.DDSketch.create(engine, 0.01);
+  const hll = b.HyperLogLog.create(engine, 14);
+  try {
+    sk.addMany(Float64Array.from(input.values));
+    hll.addStrings(input.strings);
+    const ts = Float64Array.from(input.timestamps);
+    const start = ts[0];
+    const end = ts[ts.length - 1] + 1;
+    const agg = b.aggregateBuckets(
+      engine,
+      ts,
+      Float64Array.from(input.counter),
+      start,
+      end,
+      600_000,
+    );
+    let buckets = "";
+    let increaseTotal = 0;
+    for (const field of b.BUCKET_FIELDS) {
+      const arr = agg[field];
+      buckets += wordsToHex(
+        new BigUint64Array(arr.buffer, arr.byteOffset, arr.length),
+      );
+    }
+    for (const x of agg.increase) increaseTotal += x;
+    return {
+      sketch: bytesToHex(sk.serialize()),
+      p99: sk.quantile(0.99),
+      hll: bytesToHex(hll.serialize()),
+      distinct: hll.estimate(),
+      buckets,
+      increaseTotal,
+    };
+  } finally {
+    sk.free();
+    hll.free();
+  }
+}
+
+/**
+ * Hex of bytes, two digits each.
+ * @param {Uint8Array} bytes
+ * @returns {string}
+ */
+function bytesToHex(bytes) {
+  let s = "";
+  for (const x of bytes) s += x.toString(16).padStart(2, "0");
+  return s;
+}
