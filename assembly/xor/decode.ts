@@ -19,6 +19,7 @@ import {
   S_LEADING,
   S_NUM,
   S_T,
+  S_T0,
   S_TDELTA,
   S_TRAILING,
   S_VBITS,
@@ -35,6 +36,7 @@ let gV: u64 = 0;
 let gLeading: u32 = 0;
 let gTrailing: u32 = 0;
 let gSawWindow: bool = false;
+let gT0: i64 = 0;
 let gErr: i32 = 0;
 
 // @ts-ignore: decorator
@@ -150,6 +152,7 @@ function scan<T>(
   for (; i < num && i < 2; i++) {
     if (i == 0) {
       readFirst(ptr, end, rb);
+      gT0 = gT;
     } else {
       gTDelta = <i64>readUvarint(ptr, end);
       if (gErr == 0) {
@@ -312,6 +315,7 @@ export function appenderResume(state: usize, ptr: usize, len: usize, cap: usize,
   store<i64>(state, gT, S_T);
   store<i64>(state, gTDelta, S_TDELTA);
   store<u64>(state, gV, S_VBITS);
+  store<i64>(state, num > 0 ? gT0 : 0, S_T0);
   // No XOR window yet means the writer had none either (0xff), so appending
   // continues exactly as an uninterrupted appender would.
   store<u8>(state, gSawWindow ? <u8>gLeading : 0xff, S_LEADING);

@@ -12,6 +12,7 @@ import {
   S_LEADING,
   S_NUM,
   S_T,
+  S_T0,
   S_TDELTA,
   S_TRAILING,
   S_VBITS,
@@ -46,6 +47,7 @@ export function appenderReset(state: usize, buf: usize, cap: usize, flags: u8): 
   store<u8>(state, 0xff, S_LEADING);
   store<u8>(state, 0, S_TRAILING);
   store<u8>(state, flags & FLAG_LEGACY_PAD, S_FLAGS);
+  store<i64>(state, 0, S_T0);
 }
 
 // Go's bitRange: the asymmetric range a delta-of-delta bucket holds.
@@ -94,6 +96,7 @@ export function appendRun<T>(state: usize, tsPtr: usize, valPtr: usize, n: i32):
     // (see FLAG_LEGACY_PAD).
     let tail = false;
     if (num == 0) {
+      store<i64>(state, tn, S_T0);
       let x = <u64>((tn << 1) ^ (tn >> 63)); // zigzag varint
       while (x >= 0x80) {
         // put(byte, 8)

@@ -5,7 +5,8 @@ import { ERR_ARG, ERR_BOUNDS, ERR_CAPACITY, ERR_FULL } from "../common/errors";
 import { inBounds } from "../common/memory";
 import { appenderAppend, appenderInit, appenderLength, appenderMove, appenderReset, appendRun } from "./encode";
 import { appenderResume, decodeAll, decodeRange, seek } from "./decode";
-import { FLAG_LEGACY_PAD, SAMPLE_HEADROOM, STATE_SIZE } from "./state";
+import { FLAG_BLOCKED, FLAG_LEGACY_PAD, S_BUF, S_FLAGS, S_NUM, S_T, S_T0, SAMPLE_HEADROOM, STATE_SIZE } from "./state";
+import { appendBatch, RECORD_SIZE } from "./batch";
 
 export const XOR_STATE_SIZE: i32 = <i32>STATE_SIZE;
 
@@ -146,4 +147,35 @@ function clampToI64(t: f64): i64 {
   if (t <= -9223372036854775808.0) return i64.MIN_VALUE;
   if (t >= 9223372036854775808.0) return i64.MAX_VALUE;
   return <i64>t;
+}
+
+/** Bytes per record of xor_app_batch (see assembly/xor/batch.ts). */
+export const XOR_BATCH_RECORD_SIZE: i32 = <i32>RECORD_SIZE;
+
+/**
+ * Appends a batch of (state, timestamp, value bits) records to their open
+ * chunks, writing a status per record; returns how many are not ST_OK.
+ */
+export function xor_app_batch(rec: usize, n: i32, maxSamples: i32, boundary: f64): i32 {
+  return appendBatch(rec, n, maxSamples, boundary);
+}
+
+/** Clears FLAG_BLOCKED (after the host cut or grew the chunk). */
+export function xor_app_unblock(state: usize): void {
+  store<u8>(state, load<u8>(state, S_FLAGS) & ~FLAG_BLOCKED, S_FLAGS);
+}
+
+/** The open chunk's sample count, last timestamp and first timestamp. */
+export function xor_app_count(state: usize): i32 {
+  return <i32>load<u32>(state, S_NUM);
+}
+export function xor_app_last_t(state: usize): f64 {
+  return <f64>load<i64>(state, S_T);
+}
+export function xor_app_first_t(state: usize): f64 {
+  return <f64>load<i64>(state, S_T0);
+}
+/** The open chunk's buffer pointer (moves when the chunk grows). */
+export function xor_app_buf(state: usize): i32 {
+  return <i32>load<u32>(state, S_BUF);
 }

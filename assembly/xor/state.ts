@@ -11,9 +11,11 @@
 //   32      u64   vbits     last value's float64 bits
 //   40      u8    leading   leading zeros of the last XOR window (0xff: none yet)
 //   41      u8    trailing  trailing zeros of the last XOR window
-//   42      u8    flags     FLAG_LEGACY_PAD, FLAG_TAIL
+//   42      u8    flags     FLAG_LEGACY_PAD, FLAG_TAIL, FLAG_BLOCKED
+//   48      i64   t0        first timestamp (the chunk's min time)
+//   56      -     reserved
 
-export const STATE_SIZE: usize = 48;
+export const STATE_SIZE: usize = 64;
 
 export const S_BUF: usize = 0;
 export const S_CAP: usize = 4;
@@ -25,6 +27,7 @@ export const S_VBITS: usize = 32;
 export const S_LEADING: usize = 40;
 export const S_TRAILING: usize = 41;
 export const S_FLAGS: usize = 42;
+export const S_T0: usize = 48;
 
 /**
  * Mode: write chunks exactly as Prometheus 2.x does. Its bit stream appends
@@ -35,6 +38,12 @@ export const S_FLAGS: usize = 42;
 export const FLAG_LEGACY_PAD: u8 = 1;
 /** State: the chunk currently ends with that empty byte (legacy mode only). */
 export const FLAG_TAIL: u8 = 2;
+/**
+ * State: a batch found this chunk needing a cut or a bigger buffer; later
+ * records of the same batch for it wait (status RETRY) until the host has
+ * fixed it and cleared the flag, so samples stay in order.
+ */
+export const FLAG_BLOCKED: u8 = 4;
 
 /** Most samples a chunk can hold: its header is a uint16 count. */
 export const MAX_SAMPLES: u32 = 0xffff;

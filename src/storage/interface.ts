@@ -111,6 +111,16 @@ export interface AppendResult {
 export interface Appender {
   /** Queues one sample; its index in AppendResult.rejected is the call order. */
   append(labels: Labels, t: number, v: number): void;
+  /**
+   * Queues samples of one series. Values are copied as float64 bits, so
+   * NaN payloads and the stale marker survive (a JS number may not keep a
+   * signalling NaN). Each sample takes the next index.
+   */
+  appendSeries(
+    labels: Labels,
+    timestamps: ArrayLike<number>,
+    values: Float64Array,
+  ): void;
   /** Applies and logs the queued samples; the good ones survive even when others are rejected. */
   commit(): Promise<AppendResult>;
   /** Drops the queued samples. */
