@@ -5,7 +5,7 @@
  * write is done: the acknowledgement point.
  * @module
  */
-import { type Labels, labelsKey } from "../model/labels.ts";
+import type { Labels } from "../model/labels.ts";
 import type { HeadSeries } from "./head/series.ts";
 import type { SampleBatch, SampleFate, TenantHead } from "./head/head.ts";
 import type { Appender, AppendResult, RejectReason } from "./interface.ts";
@@ -29,6 +29,9 @@ export class HeadAppender implements Appender {
   #labels: Labels[] = [];
   #ts: number[] = [];
   #values = new Float64Array(64);
+  #words = new Uint32Array(this.#values.buffer);
+  #lastBuf: ArrayBufferLike | null = null;
+  #lastWords: Uint32Array | null = null;
   #n = 0;
   // Runs of samples per label set: [labelsIndex, count].
   #runs: number[] = [];
@@ -40,10 +43,11 @@ export class HeadAppender implements Appender {
   ) {}
 
   append(labels: Labels, t: number, v: number): void {
-    const one = new Float64Array(1);
-    one[0] = v;
-    this.appendSeries(labels, [t], one);
+    this.#one[0] = v;
+    this.appendSeries(labels, [t], this.#one);
   }
+
+  readonly #one = new Float64Array(1);
 
   appendSeries(
     labels: Labels,
@@ -58,15 +62,36 @@ export class HeadAppender implements Appender {
       );
       grown.set(this.#values.subarray(0, this.#n));
       this.#values = grown;
+      this.#words = new Uint32Array(grown.buffer);
     }
     for (let i = 0; i < n; i++) this.#ts.push(timestamps[i]);
-    this.#values.set(values.subarray(0, n), this.#n);
+    if (n === 1) {
+      // Two 32-bit words: exact bits, no subarray object per sample.
+      // Callers pass one-sample views of the same big array: keep one word
+      // view per underlying buffer.
+      if (values.buffer !== this.#lastBuf) {
+        this.#lastBuf = values.buffer;
+        this.#lastWords = new Uint32Array(
+          values.buffer,
+          0,
+          values.buffer.byteLength >> 2,
+        );
+      }
+      const src = this.#lastWords!;
+      const o = values.byteOffset >> 2;
+      this.#words[2 * this.#n] = src[o];
+      this.#words[2 * this.#n + 1] = src[o + 1];
+    } else {
+      this.#values.set(values.subarray(0, n), this.#n);
+    }
     this.#n += n;
     this.#labels.push(labels);
     this.#runs.push(this.#labels.length - 1, n);
   }
 
   rollback(): void {
+    this.#values = new Float64Array(64);
+    this.#words = new Uint32Array(this.#values.buffer);
     this.#labels = [];
     this.#ts = [];
     this.#n = 0;
@@ -104,80 +129,84 @@ export class HeadAppender implements Appender {
     };
     const reject = (index: number, reason: RejectReason, message: string) =>
       result.rejected.push({ index, reason, message });
-    // Resolve series; new ones are logged before their samples.
-    const series: HeadSeries[] = new Array(n);
-    const valid = new Uint8Array(n);
+    // One pass: resolve each run's series (new ones are logged first) and
+    // gather the valid samples into the batch; values move as 32-bit words
+    // so their bits are exact.
+    const batch: SampleBatch = {
+      series: new Array(n),
+      ts: new Float64Array(n),
+      values: new Float64Array(n),
+      count: 0,
+    };
+    const origin = new Int32Array(n);
+    const src = new Uint32Array(values.buffer, values.byteOffset, n * 2);
+    const dst = new Uint32Array(batch.values.buffer);
     let at = 0;
-    const seen = new Map<string, HeadSeries | null>();
+    let m = 0;
     for (let r = 0; r < runs.length; r += 2) {
       const ls = labels[runs[r]];
       const count = runs[r + 1];
-      const key = labelsKey(ls);
-      let s = seen.get(key);
-      if (s === undefined) {
+      let s: HeadSeries | null = null;
+      if (ls.length > 0) {
         const before = this.head.numSeries;
-        s = ls.length === 0 ? null : this.head.getOrCreate(ls);
+        s = this.head.getOrCreate(ls);
         if (s && this.head.numSeries > before) {
           this.log.logSeries(this.tenant, s.ref, ls);
         }
-        seen.set(key, s);
       }
       for (let i = at; i < at + count; i++) {
+        const t = ts[i];
         if (!s) {
-          reject(
-            i,
-            ls.length === 0 ? "invalid labels" : "too many series",
-            ls.length === 0
-              ? "sample has no labels"
-              : `the tenant's series limit (${this.head.options.maxSeries}) is reached`,
-          );
-        } else if (
-          !(ts[i] >= MIN_TIME && ts[i] <= MAX_TIME) || !Number.isInteger(ts[i])
-        ) {
+          if (ls.length === 0) {
+            reject(i, "invalid labels", "sample has no labels");
+          } else {
+            reject(
+              i,
+              "too many series",
+              `the tenant's series limit (${this.head.options.maxSeries}) is reached`,
+            );
+          }
+        } else if (!(t >= MIN_TIME && t <= MAX_TIME) || Math.trunc(t) !== t) {
           reject(
             i,
             "out of bounds",
-            `timestamp ${ts[i]} is not an integer millisecond within ±2^53`,
+            `timestamp ${t} is not an integer millisecond within ±2^53`,
           );
         } else {
-          series[i] = s;
-          valid[i] = 1;
+          batch.series[m] = s;
+          batch.ts[m] = t;
+          dst[2 * m] = src[2 * i];
+          dst[2 * m + 1] = src[2 * i + 1];
+          origin[m] = i;
+          m++;
         }
       }
       at += count;
     }
-    // Let the head decide the rest.
-    const idx: number[] = [];
-    for (let i = 0; i < n; i++) if (valid[i]) idx.push(i);
-    const batch: SampleBatch = {
-      series: idx.map((i) => series[i]),
-      ts: Float64Array.from(idx, (i) => ts[i]),
-      values: new Float64Array(idx.length),
-      count: idx.length,
-    };
-    idx.forEach((i, k) => batch.values.set(values.subarray(i, i + 1), k));
-    const fates: SampleFate[] = new Array(idx.length);
+    batch.count = m;
+    const fates: SampleFate[] = new Array(m);
     this.head.appendBatch(batch, fates);
-    // Log the accepted samples.
-    const refs = new Uint32Array(idx.length);
-    const lts = new Float64Array(idx.length);
-    const lvals = new Float64Array(idx.length);
-    let m = 0;
-    for (let k = 0; k < idx.length; k++) {
+    // Log the accepted samples, compacted in place.
+    const refs = new Uint32Array(m);
+    let k2 = 0;
+    for (let k = 0; k < m; k++) {
       const fate = fates[k];
       if (fate === "ok") {
-        refs[m] = batch.series[k].ref;
-        lts[m] = batch.ts[k];
-        lvals.set(batch.values.subarray(k, k + 1), m);
-        m++;
+        refs[k2] = batch.series[k].ref;
+        batch.ts[k2] = batch.ts[k];
+        dst[2 * k2] = dst[2 * k];
+        dst[2 * k2 + 1] = dst[2 * k + 1];
+        k2++;
       } else if (fate === "dedup") {
         result.samplesDeduplicated++;
       } else {
-        reject(idx[k], fate, `${fate} (t=${batch.ts[k]})`);
+        reject(origin[k], fate, `${fate} (t=${batch.ts[k]})`);
       }
     }
-    result.samplesAccepted = m;
-    if (m > 0) this.log.logSamples(this.tenant, refs, lts, lvals, m);
+    result.samplesAccepted = k2;
+    if (k2 > 0) {
+      this.log.logSamples(this.tenant, refs, batch.ts, batch.values, k2);
+    }
     result.rejected.sort((a, b) => a.index - b.index);
     return result;
   }

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Engine } from "../../bindings/engine.ts";
-import { type Labels, labelsKey } from "../../model/labels.ts";
+import { type Labels, labelsEqual, labelsHash } from "../../model/labels.ts";
 import { PostingsIndex } from "../index/postings.ts";
 import type { RejectReason } from "../interface.ts";
 import { type HeadChunk, HeadSeries, OutOfOrderSamples } from "./series.ts";
@@ -59,7 +59,9 @@ export interface SampleBatch {
 /** One tenant's head. */
 export class TenantHead {
   readonly index = new PostingsIndex();
-  readonly #byKey = new Map<string, HeadSeries>();
+  /** Series by labelsHash; a collision keeps an array. */
+  readonly #byHash = new Map<number, HeadSeries | HeadSeries[]>();
+  #count = 0;
   readonly #byRef: (HeadSeries | undefined)[] = [];
   #nextRef = 1;
   /** Newest sample time seen (for the out-of-order window); -Infinity when empty. */
@@ -78,12 +80,17 @@ export class TenantHead {
 
   /** Number of series. */
   get numSeries(): number {
-    return this.#byKey.size;
+    return this.#count;
   }
 
   /** The series with these labels, if any. */
-  get(labels: Labels): HeadSeries | undefined {
-    return this.#byKey.get(labelsKey(labels));
+  get(labels: Labels, hash = labelsHash(labels)): HeadSeries | undefined {
+    const found = this.#byHash.get(hash);
+    if (found === undefined) return undefined;
+    if (!Array.isArray(found)) {
+      return labelsEqual(found.labels, labels) ? found : undefined;
+    }
+    return found.find((s) => labelsEqual(s.labels, labels));
   }
 
   /** The series with this ref, if any. */
@@ -101,19 +108,23 @@ export class TenantHead {
    * replaying the WAL). Returns null when the tenant's series limit is hit.
    */
   getOrCreate(labels: Labels, ref?: number): HeadSeries | null {
-    const key = labelsKey(labels);
-    const found = this.#byKey.get(key);
+    const hash = labelsHash(labels);
+    const found = this.get(labels, hash);
     if (found) return found;
-    if (this.#byKey.size >= this.options.maxSeries) return null;
+    if (this.#count >= this.options.maxSeries) return null;
     const r = ref ?? this.#nextRef;
     this.#nextRef = Math.max(this.#nextRef, r + 1);
-    const s = new HeadSeries(r, labels, key);
+    const s = new HeadSeries(r, labels, hash);
     const e = this.engine;
     s.state = e.alloc(e.raw.XOR_STATE_SIZE.value);
     s.cap = INITIAL_CHUNK_CAP;
     s.buf = e.alloc(s.cap);
     this.#check(e.raw.xor_app_init(s.state, s.buf, s.cap, 1), "init");
-    this.#byKey.set(key, s);
+    const prev = this.#byHash.get(hash);
+    if (prev === undefined) this.#byHash.set(hash, s);
+    else if (Array.isArray(prev)) prev.push(s);
+    else this.#byHash.set(hash, [prev, s]);
+    this.#count++;
     this.#byRef[r] = s;
     this.index.add(r, labels);
     return s;
@@ -131,14 +142,19 @@ export class TenantHead {
     // Records: (state, status, t, value bits), values copied as bytes.
     const rec = this.#recordBuffer(n);
     let view = e.view;
+    // Values move as two 32-bit words: bit-exact, no loose numbers.
+    const words = e.u32;
+    const src = new Uint32Array(
+      batch.values.buffer,
+      batch.values.byteOffset,
+      n * 2,
+    );
     for (let i = 0; i < n; i++) {
       const p = rec + i * RECORD;
       view.setUint32(p, batch.series[i].state, true);
       view.setFloat64(p + 8, batch.ts[i], true);
-    }
-    const bits = new Float64Array(e.raw.memory.buffer);
-    for (let i = 0; i < n; i++) {
-      bits.set(batch.values.subarray(i, i + 1), (rec + i * RECORD + 16) >> 3);
+      words[(p + 16) >> 2] = src[2 * i];
+      words[(p + 20) >> 2] = src[2 * i + 1];
     }
     // Pending record indexes, in order; re-run until every fate is final.
     let pending: number[] = [];
@@ -152,11 +168,16 @@ export class TenantHead {
         this.options.chunkBoundary,
       );
       if (left < 0) throw new Error(`xor_app_batch failed: ${left}`);
+      // Read every status first: cuts and grows below allocate, which may
+      // grow engine memory and detach views.
       view = e.view;
+      const statuses = new Int32Array(count);
+      for (let k = 0; k < count; k++) {
+        statuses[k] = view.getInt32(rec + k * RECORD + 4, true);
+      }
       pending = [];
       for (let k = 0; k < count; k++) {
-        const p = rec + k * RECORD;
-        const status = view.getInt32(p + 4, true);
+        const status = statuses[k];
         const i = order ? order[k] : k;
         const s = batch.series[i];
         switch (status) {
@@ -348,7 +369,12 @@ export class TenantHead {
   }
 
   #remove(s: HeadSeries): void {
-    this.#byKey.delete(s.key);
+    const prev = this.#byHash.get(s.hash);
+    if (Array.isArray(prev)) {
+      const rest = prev.filter((x) => x !== s);
+      this.#byHash.set(s.hash, rest.length === 1 ? rest[0] : rest);
+    } else this.#byHash.delete(s.hash);
+    this.#count--;
     this.#byRef[s.ref] = undefined;
     this.index.remove(s.ref);
     this.#free(s.buf);
@@ -365,7 +391,8 @@ export class TenantHead {
     }
     this.#flushFrees();
     this.engine.free(this.#records);
-    this.#byKey.clear();
+    this.#byHash.clear();
+    this.#count = 0;
     this.#byRef.length = 0;
   }
 

@@ -68,6 +68,7 @@ export class HeadSeries {
   constructor(
     readonly ref: number,
     readonly labels: Labels,
-    readonly key: string,
+    /** labelsHash(labels). */
+    readonly hash: number,
   ) {}
 }
