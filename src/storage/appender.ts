@@ -172,6 +172,12 @@ export class HeadAppender implements Appender {
             "out of bounds",
             `timestamp ${t} is not an integer millisecond within ±2^53`,
           );
+        } else if (t < this.head.minValidTime) {
+          reject(
+            i,
+            "out of bounds",
+            `timestamp ${t} is older than the stored blocks allow (${this.head.minValidTime})`,
+          );
         } else {
           batch.series[m] = s;
           batch.ts[m] = t;

@@ -15,6 +15,9 @@ import {
   TenantHead,
 } from "./head/head.ts";
 import { HeadQuerier } from "./head/read.ts";
+import { TenantBlocks } from "./blocks.ts";
+import { listBlocks } from "./block/mod.ts";
+import { MergeQuerier } from "./merge.ts";
 import type {
   Appender,
   Querier,
@@ -35,6 +38,15 @@ export interface DbOptions {
   engine?: Engine;
   /** The commit log (default: the WAL under dataDir). */
   log?: CommitLog & { close(): Promise<void> };
+  /** Samples older than the newest sample minus this are dropped, with whole blocks (ms; default 15 d). */
+  retention?: number;
+}
+
+/** What one maintenance pass did. */
+export interface MaintenanceReport {
+  blocksWritten: number;
+  blocksCompacted: number;
+  blocksDropped: number;
 }
 
 /** What replaying the WAL found. */
@@ -46,7 +58,9 @@ export interface ReplayStats {
 
 export class Db implements Storage {
   readonly #heads = new Map<TenantId, TenantHead>();
+  readonly #blocks = new Map<TenantId, TenantBlocks>();
   #closed = false;
+  #maintaining: Promise<MaintenanceReport> | null = null;
   replay: ReplayStats = { series: 0, samples: 0, seconds: 0 };
 
   private constructor(
@@ -60,7 +74,70 @@ export class Db implements Storage {
     const engine = options.engine ?? await loadEngine();
     await Deno.mkdir(options.dataDir, { recursive: true });
     const log = options.log ?? await openWal(options.dataDir);
-    return new Db(engine, options, log);
+    const db = new Db(engine, options, log);
+    await db.#openBlocks();
+    return db;
+  }
+
+  async #openBlocks(): Promise<void> {
+    const root = `${this.options.dataDir}/tenants`;
+    let entries: Deno.DirEntry[] = [];
+    try {
+      entries = [...Deno.readDirSync(root)];
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    for (const entry of entries) {
+      if (!entry.isDirectory) continue;
+      const listing = await listBlocks(`${root}/${entry.name}/blocks`);
+      const tenant = listing.blocks[0]?.tenant;
+      if (tenant === undefined) continue;
+      this.#blocks.set(
+        tenant,
+        await TenantBlocks.open(tenant, this.options.dataDir, this.engine),
+      );
+    }
+  }
+
+  async #tenantBlocks(tenant: TenantId): Promise<TenantBlocks> {
+    let b = this.#blocks.get(tenant);
+    if (!b) {
+      b = await TenantBlocks.open(tenant, this.options.dataDir, this.engine);
+      this.#blocks.set(tenant, b);
+    }
+    return b;
+  }
+
+  /**
+   * Persists head ranges into blocks, compacts blocks, applies retention.
+   * Runs one pass at a time; the server calls it periodically.
+   */
+  maintain(): Promise<MaintenanceReport> {
+    this.#maintaining ??= this.#maintain().finally(() => {
+      this.#maintaining = null;
+    });
+    return this.#maintaining;
+  }
+
+  async #maintain(): Promise<MaintenanceReport> {
+    const report = { blocksWritten: 0, blocksCompacted: 0, blocksDropped: 0 };
+    const retention = this.options.retention ?? 15 * 86_400_000;
+    for (const [tenant, head] of this.#heads) {
+      const blocks = await this.#tenantBlocks(tenant);
+      while (await blocks.persistHead(head)) report.blocksWritten++;
+      report.blocksCompacted += await blocks.compact(
+        Number.isFinite(head.minValidTime) ? head.minValidTime : -Infinity,
+      );
+    }
+    for (const [tenant, blocks] of this.#blocks) {
+      const head = this.#heads.get(tenant);
+      const newest = Math.max(blocks.maxTime, head?.maxTime ?? -Infinity);
+      if (Number.isFinite(newest)) {
+        report.blocksDropped += await blocks.dropBefore(newest - retention);
+      }
+      if (!head || head.readers === 0) blocks.closeRetired();
+    }
+    return report;
   }
 
   /** The head of a tenant, created on first use. */
@@ -90,8 +167,11 @@ export class Db implements Storage {
   querier(tenant: TenantId, mint: number, maxt: number): Querier {
     this.#live();
     const h = this.#heads.get(tenant);
-    if (!h) return EMPTY_QUERIER;
-    return new HeadQuerier(h, mint, maxt);
+    const blocks = this.#blocks.get(tenant)?.queriers(mint, maxt) ?? [];
+    if (!h && blocks.length === 0) return EMPTY_QUERIER;
+    const parts: Querier[] = [...blocks];
+    if (h) parts.push(new HeadQuerier(h, mint, maxt));
+    return parts.length === 1 ? parts[0] : new MergeQuerier(parts);
   }
 
   deleteSeries(
@@ -127,9 +207,12 @@ export class Db implements Storage {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#maintaining?.catch(() => {});
     await this.log.close();
     for (const h of this.#heads.values()) h.close();
     this.#heads.clear();
+    for (const b of this.#blocks.values()) b.close();
+    this.#blocks.clear();
   }
 
   #live(): void {

@@ -5,7 +5,9 @@
  * wins, sources being ordered oldest first).
  * @module
  */
+export { compareLabels } from "./block/labels_order.ts";
 import { compareStrings, type Labels } from "../model/labels.ts";
+import { compareLabels } from "./block/labels_order.ts";
 import type { Matcher } from "../model/matcher.ts";
 import type {
   ChunkMeta,
@@ -14,17 +16,6 @@ import type {
   SelectHints,
   Series,
 } from "./interface.ts";
-
-/** Orders label sets as Prometheus does (name, then value, pairwise). */
-export function compareLabels(a: Labels, b: Labels): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const c = compareStrings(a[i].name, b[i].name) ||
-      compareStrings(a[i].value, b[i].value);
-    if (c !== 0) return c;
-  }
-  return a.length - b.length;
-}
 
 /** Iterates several iterators of one series as one, in time order. */
 export class MergeIterator implements SampleIterator {

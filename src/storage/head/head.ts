@@ -67,6 +67,8 @@ export class TenantHead {
   /** Newest sample time seen (for the out-of-order window); -Infinity when empty. */
   maxTime = -Infinity;
   minTime = Infinity;
+  /** Samples older than this are refused ("out of bounds"): their range is in a block. */
+  minValidTime = -Infinity;
   /** Open queriers: engine memory they may read is freed only when none are. */
   #readers = 0;
   #deferredFree: number[] = [];
@@ -236,6 +238,14 @@ export class TenantHead {
     }
   }
 
+  /** Closes a series' open chunk when its last sample is before `t`. */
+  cutIfBefore(s: HeadSeries, t: number): void {
+    const e = this.engine;
+    if (e.raw.xor_app_count(s.state) > 0 && e.raw.xor_app_last_t(s.state) < t) {
+      this.#cut(s);
+    }
+  }
+
   /** Closes the open chunk (an exact-size copy) and restarts the buffer. */
   #cut(s: HeadSeries): void {
     const e = this.engine;
@@ -270,7 +280,9 @@ export class TenantHead {
     const t = batch.ts[i];
     const window = this.options.outOfOrderWindow;
     if (window <= 0) return "out of order sample";
-    if (t < this.maxTime - window) return "out of bounds";
+    if (t < this.maxTime - window || t < this.minValidTime) {
+      return "out of bounds";
+    }
     const same = this.#existingBits(s, t);
     const bits = new BigUint64Array(
       batch.values.buffer,
@@ -318,6 +330,11 @@ export class TenantHead {
       this.#records = this.engine.alloc(this.#recordsCap * RECORD);
     }
     return this.#records;
+  }
+
+  /** Open readers. */
+  get readers(): number {
+    return this.#readers;
   }
 
   /** A reader starts: engine memory it may see stays allocated until it ends. */

@@ -7,7 +7,8 @@
  */
 import type { Engine } from "../../bindings/engine.ts";
 import { encodeChunks } from "../../bindings/xor.ts";
-import { compareStrings, type Labels } from "../../model/labels.ts";
+import type { Labels } from "../../model/labels.ts";
+import { compareLabels } from "../block/labels_order.ts";
 import type { Matcher } from "../../model/matcher.ts";
 import type {
   ChunkMeta,
@@ -18,182 +19,11 @@ import type {
 } from "../interface.ts";
 import type { TenantHead } from "./head.ts";
 import type { HeadSeries } from "./series.ts";
-
-/** A chunk a series iterator will decode: in engine memory, or copied out. */
-interface ChunkSource {
-  minTime: number;
-  maxTime: number;
-  ptr: number; // engine pointer, when `bytes` is null
-  len: number;
-  bytes: Uint8Array | null;
-}
-
-const STALE_HI = 0x7ff00000;
-const STALE_LO = 0x00000002;
-
-/** Decodes chunks into copies owned by the iterator (engine views may detach). */
-class ChunkDecoder {
-  #input = 0;
-  #inputCap = 0;
-  #out = 0;
-  #outCap = 0;
-  constructor(readonly engine: Engine) {}
-
-  /** Decodes into ts/values (grown as needed); returns [ts, values, n]. */
-  decode(
-    src: ChunkSource,
-    ts: Float64Array,
-    values: Float64Array,
-  ): [Float64Array, Float64Array, number] {
-    const e = this.engine;
-    let ptr = src.ptr;
-    let len = src.len;
-    if (src.bytes) {
-      len = src.bytes.length;
-      if (len + 32 > this.#inputCap) {
-        e.free(this.#input);
-        this.#inputCap = Math.max(256, (len + 32) * 2);
-        this.#input = e.alloc(this.#inputCap);
-      }
-      e.u8.set(src.bytes, this.#input);
-      ptr = this.#input;
-    }
-    const n = (e.u8[ptr] << 8) | e.u8[ptr + 1];
-    if (n * 16 > this.#outCap) {
-      e.free(this.#out);
-      this.#outCap = Math.max(n * 16, 120 * 16);
-      this.#out = e.alloc(this.#outCap);
-    }
-    const got = e.raw.xor_decode_f64t(
-      ptr,
-      len,
-      this.#out,
-      this.#out + n * 8,
-      n,
-    );
-    if (got < 0) throw new Error(`corrupt head chunk (engine error ${got})`);
-    if (ts.length < got) {
-      ts = new Float64Array(Math.max(got, 120));
-      values = new Float64Array(Math.max(got, 120));
-    }
-    const f64 = e.f64;
-    ts.set(f64.subarray(this.#out >> 3, (this.#out >> 3) + got));
-    values.set(
-      f64.subarray((this.#out + n * 8) >> 3, ((this.#out + n * 8) >> 3) + got),
-    );
-    return [ts, values, got];
-  }
-
-  free(): void {
-    this.engine.free(this.#input);
-    this.engine.free(this.#out);
-    this.#input =
-      this.#out =
-      this.#inputCap =
-      this.#outCap =
-        0;
-  }
-}
-
-/** Iterates a series' chunks and out-of-order samples merged, within [mint, maxt]. */
-export class HeadSeriesIterator implements SampleIterator {
-  #chunk = -1;
-  #ts: Float64Array = new Float64Array(120);
-  #vals: Float64Array = new Float64Array(120);
-  #n = 0;
-  /** Next unconsumed chunk sample. */
-  #i = 0;
-  /** Next unconsumed out-of-order sample. */
-  #oi = 0;
-  /** The current value's bits (copied, never through a loose number). */
-  readonly #cur = new Float64Array(1);
-  readonly #curWords = new Uint32Array(this.#cur.buffer);
-  #err: Error | null = null;
-  #done = false;
-  t = NaN;
-  v = NaN;
-
-  constructor(
-    private readonly decoder: ChunkDecoder,
-    private readonly chunks: ChunkSource[],
-    private readonly oooTs: Float64Array,
-    private readonly oooVals: Float64Array,
-    private readonly mint: number,
-    private readonly maxt: number,
-  ) {
-    while (this.#oi < oooTs.length && oooTs[this.#oi] < mint) this.#oi++;
-  }
-
-  /** True when a chunk sample is available at #i (decoding the next chunk if needed). */
-  #peekChunk(): boolean {
-    while (this.#i >= this.#n) {
-      if (this.#chunk + 1 >= this.chunks.length) return false;
-      const c = this.chunks[++this.#chunk];
-      this.#n = 0;
-      this.#i = 0;
-      if (c.maxTime < this.mint) continue;
-      try {
-        [this.#ts, this.#vals, this.#n] = this.decoder.decode(
-          c,
-          this.#ts,
-          this.#vals,
-        );
-      } catch (e) {
-        this.#err = e as Error;
-        return false;
-      }
-      while (this.#i < this.#n && this.#ts[this.#i] < this.mint) this.#i++;
-    }
-    return true;
-  }
-
-  next(): boolean {
-    if (this.#done) return false;
-    const haveChunk = this.#peekChunk();
-    if (this.#err) return this.#finish();
-    const haveOoo = this.#oi < this.oooTs.length;
-    if (!haveChunk && !haveOoo) return this.#finish();
-    const ct = haveChunk ? this.#ts[this.#i] : Infinity;
-    const ot = haveOoo ? this.oooTs[this.#oi] : Infinity;
-    if (ot < ct) {
-      this.t = ot;
-      this.#cur.set(this.oooVals.subarray(this.#oi, this.#oi + 1));
-      this.#oi++;
-    } else {
-      this.t = ct;
-      this.#cur.set(this.#vals.subarray(this.#i, this.#i + 1));
-      this.#i++;
-    }
-    if (this.t > this.maxt) return this.#finish();
-    this.v = this.#cur[0];
-    return true;
-  }
-
-  #finish(): false {
-    this.#done = true;
-    return false;
-  }
-
-  seek(t: number): boolean {
-    if (this.#done) return false;
-    if (!Number.isNaN(this.t) && this.t >= t) return true;
-    while (this.next()) if (this.t >= t) return true;
-    return false;
-  }
-
-  isStale(): boolean {
-    return this.#curWords[1] === STALE_HI && this.#curWords[0] === STALE_LO;
-  }
-
-  /** Copies the current value's exact bits into dst[at]. */
-  valueInto(dst: Float64Array, at: number): void {
-    dst.set(this.#cur, at);
-  }
-
-  err(): Error | null {
-    return this.#err;
-  }
-}
+import {
+  ChunkDecoder,
+  ChunkSeriesIterator,
+  type ChunkSource,
+} from "../chunk_iterator.ts";
 
 class HeadSeriesView implements Series {
   constructor(
@@ -205,7 +35,7 @@ class HeadSeriesView implements Series {
   ) {}
 
   iterator(): SampleIterator {
-    return new HeadSeriesIterator(
+    return new ChunkSeriesIterator(
       this.querier.decoder,
       this.sources,
       this.oooTs,
@@ -298,7 +128,7 @@ export class HeadQuerier implements Querier {
 
   /** Merged samples of a series with out-of-order data, as fresh XOR chunks. */
   reencode(series: HeadSeriesView): ChunkMeta[] {
-    const it = series.iterator() as HeadSeriesIterator;
+    const it = series.iterator() as ChunkSeriesIterator;
     let ts = new Float64Array(256);
     let vals = new Float64Array(256);
     let n = 0;
@@ -357,13 +187,3 @@ export class HeadQuerier implements Querier {
 }
 
 const EMPTY = new Float64Array(0);
-
-function compareLabels(a: Labels, b: Labels): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const c = compareStrings(a[i].name, b[i].name) ||
-      compareStrings(a[i].value, b[i].value);
-    if (c !== 0) return c;
-  }
-  return a.length - b.length;
-}

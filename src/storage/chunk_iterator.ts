@@ -1,0 +1,190 @@
+/**
+ * Iterating samples stored in XOR chunks (head chunks in engine memory,
+ * copies, or block chunks read on demand), merged with sorted out-of-order
+ * samples, within [mint, maxt] (inclusive). Decoding copies samples out of
+ * engine memory, so nothing breaks when engine memory grows meanwhile.
+ * @module
+ */
+import type { Engine } from "../bindings/engine.ts";
+import type { SampleIterator } from "./interface.ts";
+
+const STALE_HI = 0x7ff00000;
+const STALE_LO = 0x00000002;
+
+/** A chunk a series iterator will decode: in engine memory, or copied out. */
+export interface ChunkSource {
+  minTime: number;
+  maxTime: number;
+  /** Engine pointer and length, when `bytes` and `load` are null. */
+  ptr: number;
+  len: number;
+  /** The chunk's bytes, when not in engine memory. */
+  bytes: Uint8Array | null;
+  /** Reads the bytes on first use (block chunks). */
+  load?: () => Uint8Array;
+}
+
+/** Decodes chunks into copies owned by the iterator (engine views may detach). */
+export class ChunkDecoder {
+  #input = 0;
+  #inputCap = 0;
+  #out = 0;
+  #outCap = 0;
+  constructor(readonly engine: Engine) {}
+
+  /** Decodes into ts/values (grown as needed); returns [ts, values, n]. */
+  decode(
+    src: ChunkSource,
+    ts: Float64Array,
+    values: Float64Array,
+  ): [Float64Array, Float64Array, number] {
+    const e = this.engine;
+    let ptr = src.ptr;
+    let len = src.len;
+    const bytes = src.bytes ?? src.load?.() ?? null;
+    if (bytes) {
+      len = bytes.length;
+      if (len + 32 > this.#inputCap) {
+        e.free(this.#input);
+        this.#inputCap = Math.max(256, (len + 32) * 2);
+        this.#input = e.alloc(this.#inputCap);
+      }
+      e.u8.set(bytes, this.#input);
+      ptr = this.#input;
+    }
+    const n = (e.u8[ptr] << 8) | e.u8[ptr + 1];
+    if (n * 16 > this.#outCap) {
+      e.free(this.#out);
+      this.#outCap = Math.max(n * 16, 120 * 16);
+      this.#out = e.alloc(this.#outCap);
+    }
+    const got = e.raw.xor_decode_f64t(
+      ptr,
+      len,
+      this.#out,
+      this.#out + n * 8,
+      n,
+    );
+    if (got < 0) throw new Error(`corrupt head chunk (engine error ${got})`);
+    if (ts.length < got) {
+      ts = new Float64Array(Math.max(got, 120));
+      values = new Float64Array(Math.max(got, 120));
+    }
+    const f64 = e.f64;
+    ts.set(f64.subarray(this.#out >> 3, (this.#out >> 3) + got));
+    values.set(
+      f64.subarray((this.#out + n * 8) >> 3, ((this.#out + n * 8) >> 3) + got),
+    );
+    return [ts, values, got];
+  }
+
+  free(): void {
+    this.engine.free(this.#input);
+    this.engine.free(this.#out);
+    this.#input =
+      this.#out =
+      this.#inputCap =
+      this.#outCap =
+        0;
+  }
+}
+
+/** Iterates a series' chunks and out-of-order samples merged, within [mint, maxt]. */
+export class ChunkSeriesIterator implements SampleIterator {
+  #chunk = -1;
+  #ts: Float64Array = new Float64Array(120);
+  #vals: Float64Array = new Float64Array(120);
+  #n = 0;
+  /** Next unconsumed chunk sample. */
+  #i = 0;
+  /** Next unconsumed out-of-order sample. */
+  #oi = 0;
+  /** The current value's bits (copied, never through a loose number). */
+  readonly #cur = new Float64Array(1);
+  readonly #curWords = new Uint32Array(this.#cur.buffer);
+  #err: Error | null = null;
+  #done = false;
+  t = NaN;
+  v = NaN;
+
+  constructor(
+    private readonly decoder: ChunkDecoder,
+    private readonly chunks: ChunkSource[],
+    private readonly oooTs: Float64Array,
+    private readonly oooVals: Float64Array,
+    private readonly mint: number,
+    private readonly maxt: number,
+  ) {
+    while (this.#oi < oooTs.length && oooTs[this.#oi] < mint) this.#oi++;
+  }
+
+  /** True when a chunk sample is available at #i (decoding the next chunk if needed). */
+  #peekChunk(): boolean {
+    while (this.#i >= this.#n) {
+      if (this.#chunk + 1 >= this.chunks.length) return false;
+      const c = this.chunks[++this.#chunk];
+      this.#n = 0;
+      this.#i = 0;
+      if (c.maxTime < this.mint) continue;
+      try {
+        [this.#ts, this.#vals, this.#n] = this.decoder.decode(
+          c,
+          this.#ts,
+          this.#vals,
+        );
+      } catch (e) {
+        this.#err = e as Error;
+        return false;
+      }
+      while (this.#i < this.#n && this.#ts[this.#i] < this.mint) this.#i++;
+    }
+    return true;
+  }
+
+  next(): boolean {
+    if (this.#done) return false;
+    const haveChunk = this.#peekChunk();
+    if (this.#err) return this.#finish();
+    const haveOoo = this.#oi < this.oooTs.length;
+    if (!haveChunk && !haveOoo) return this.#finish();
+    const ct = haveChunk ? this.#ts[this.#i] : Infinity;
+    const ot = haveOoo ? this.oooTs[this.#oi] : Infinity;
+    if (ot < ct) {
+      this.t = ot;
+      this.#cur.set(this.oooVals.subarray(this.#oi, this.#oi + 1));
+      this.#oi++;
+    } else {
+      this.t = ct;
+      this.#cur.set(this.#vals.subarray(this.#i, this.#i + 1));
+      this.#i++;
+    }
+    if (this.t > this.maxt) return this.#finish();
+    this.v = this.#cur[0];
+    return true;
+  }
+
+  #finish(): false {
+    this.#done = true;
+    return false;
+  }
+
+  seek(t: number): boolean {
+    if (this.#done) return false;
+    if (!Number.isNaN(this.t) && this.t >= t) return true;
+    while (this.next()) if (this.t >= t) return true;
+    return false;
+  }
+
+  isStale(): boolean {
+    return this.#curWords[1] === STALE_HI && this.#curWords[0] === STALE_LO;
+  }
+
+  /** Copies the current value's exact bits into dst[at]. */
+  valueInto(dst: Float64Array, at: number): void {
+    dst.set(this.#cur, at);
+  }
+
+  err(): Error | null {
+    return this.#err;
+  }
+}
