@@ -197,10 +197,10 @@ export class Db implements Storage {
       };
     }
     return {
+      ...h.index.stats(limit),
       numSeries: h.numSeries,
       minTime: Number.isFinite(h.minTime) ? h.minTime : 0,
       maxTime: Number.isFinite(h.maxTime) ? h.maxTime : 0,
-      ...h.index.stats(limit),
     };
   }
 
