@@ -18,6 +18,12 @@ import { HeadQuerier } from "./head/read.ts";
 import { TenantBlocks } from "./blocks.ts";
 import { listBlocks } from "./block/mod.ts";
 import { MergeQuerier } from "./merge.ts";
+import {
+  type FsyncPolicy,
+  replay as replayWal,
+  Wal,
+  type WalRecord,
+} from "./wal/mod.ts";
 import type {
   Appender,
   Querier,
@@ -40,6 +46,8 @@ export interface DbOptions {
   log?: CommitLog & { close(): Promise<void> };
   /** Samples older than the newest sample minus this are dropped, with whole blocks (ms; default 15 d). */
   retention?: number;
+  /** WAL fsync policy (default "interval": kill -9 safe, power loss within ~1 s). */
+  fsync?: FsyncPolicy;
 }
 
 /** What one maintenance pass did. */
@@ -63,20 +71,82 @@ export class Db implements Storage {
   #maintaining: Promise<MaintenanceReport> | null = null;
   replay: ReplayStats = { series: 0, samples: 0, seconds: 0 };
 
+  /** WAL cuts not yet truncated: segments below `segment` hold samples up to each tenant's `maxTimes`. */
+  #cuts: { segment: number; maxTimes: Map<TenantId, number> }[] = [];
+
   private constructor(
     readonly engine: Engine,
     readonly options: DbOptions,
     private readonly log: CommitLog & { close(): Promise<void> },
+    private readonly wal: Wal | null,
   ) {}
 
   /** Opens (creating when needed) the store under options.dataDir. */
   static async open(options: DbOptions): Promise<Db> {
     const engine = options.engine ?? await loadEngine();
     await Deno.mkdir(options.dataDir, { recursive: true });
-    const log = options.log ?? await openWal(options.dataDir);
-    const db = new Db(engine, options, log);
+    const walDir = `${options.dataDir}/wal`;
+    let wal: Wal | null = null;
+    let log = options.log;
+    const pending: WalRecord[] = [];
+    if (!log) {
+      const report = await replayWal(walDir, (rec) => {
+        pending.push(rec);
+      });
+      wal = await Wal.open(walDir, { fsync: options.fsync });
+      log = wal;
+      const db = new Db(engine, options, log, wal);
+      await db.#openBlocks();
+      const t0 = performance.now();
+      for (const rec of pending) db.#apply(rec);
+      db.replay = {
+        series: report.series,
+        samples: report.samples,
+        seconds: (report.durationMs + performance.now() - t0) / 1000,
+      };
+      return db;
+    }
+    const db = new Db(engine, options, log, null);
     await db.#openBlocks();
     return db;
+  }
+
+  /** Applies one replayed WAL record to the heads. */
+  #apply(rec: WalRecord): void {
+    switch (rec.kind) {
+      case "series": {
+        const head = this.head(rec.tenant);
+        for (const s of rec.series) head.getOrCreate(s.labels, s.ref);
+        return;
+      }
+      case "samples": {
+        const head = this.head(rec.tenant);
+        const n = rec.refs.length;
+        const batch = {
+          series: new Array(n),
+          ts: new Float64Array(n),
+          values: new Float64Array(n),
+          count: 0,
+        };
+        const src = new Uint32Array(rec.values.buffer, rec.values.byteOffset, n * 2);
+        const dst = new Uint32Array(batch.values.buffer);
+        for (let i = 0; i < n; i++) {
+          const s = head.byRef(rec.refs[i]);
+          if (!s) continue; // its series was persisted and dropped
+          const m = batch.count++;
+          batch.series[m] = s;
+          batch.ts[m] = rec.ts[i];
+          dst[2 * m] = src[2 * i];
+          dst[2 * m + 1] = src[2 * i + 1];
+        }
+        // Samples already in a block are older than minValidTime: skip them.
+        head.appendBatch(batch, new Array(batch.count));
+        return;
+      }
+      case "tombstones":
+      case "checkpoint":
+        return;
+    }
   }
 
   async #openBlocks(): Promise<void> {
@@ -122,6 +192,14 @@ export class Db implements Storage {
   async #maintain(): Promise<MaintenanceReport> {
     const report = { blocksWritten: 0, blocksCompacted: 0, blocksDropped: 0 };
     const retention = this.options.retention ?? 15 * 86_400_000;
+    if (this.wal) {
+      // Everything logged before this cut is in segments below it, with
+      // samples no newer than each head's current max time.
+      const segment = await this.wal.cut();
+      const maxTimes = new Map<TenantId, number>();
+      for (const [tenant, head] of this.#heads) maxTimes.set(tenant, head.maxTime);
+      this.#cuts.push({ segment, maxTimes });
+    }
     for (const [tenant, head] of this.#heads) {
       const blocks = await this.#tenantBlocks(tenant);
       while (await blocks.persistHead(head)) report.blocksWritten++;
@@ -137,6 +215,7 @@ export class Db implements Storage {
       }
       if (!head || head.readers === 0) blocks.closeRetired();
     }
+    await this.#truncateWal();
     return report;
   }
 
@@ -154,6 +233,8 @@ export class Db implements Storage {
           : limit ?? Infinity,
       };
       h = new TenantHead(this.engine, opts);
+      // What blocks hold is not accepted again (nor replayed from the WAL).
+      h.minValidTime = this.#blocks.get(tenant)?.maxTime ?? -Infinity;
       this.#heads.set(tenant, h);
     }
     return h;
@@ -204,6 +285,39 @@ export class Db implements Storage {
     };
   }
 
+  /**
+   * Drops WAL segments whose every sample is now in a block: a cut's
+   * segments go once each tenant's head only accepts samples newer than
+   * what they held. A checkpoint keeps the series still alive.
+   */
+  async #truncateWal(): Promise<void> {
+    if (!this.wal) return;
+    let upTo = -1;
+    for (const cut of this.#cuts) {
+      let persisted = true;
+      for (const [tenant, maxTime] of cut.maxTimes) {
+        const head = this.#heads.get(tenant);
+        if (Number.isFinite(maxTime) && !(head && head.minValidTime > maxTime)) {
+          persisted = false;
+        }
+      }
+      if (!persisted) break;
+      upTo = cut.segment;
+    }
+    if (upTo < 0) return;
+    this.#cuts = this.#cuts.filter((c) => c.segment > upTo);
+    const heads = this.#heads;
+    await this.wal.truncate(upTo, {
+      series: (function* () {
+        for (const [tenant, head] of heads) {
+          for (const s of head.allSeries()) {
+            yield { tenant, ref: s.ref, labels: s.labels };
+          }
+        }
+      })(),
+    });
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -222,9 +336,3 @@ export class Db implements Storage {
 
 export type { SampleFate };
 
-// deno-lint-ignore require-await
-async function openWal(
-  _dataDir: string,
-): Promise<CommitLog & { close(): Promise<void> }> {
-  throw new Error("WAL not wired yet");
-}
