@@ -65,9 +65,9 @@ export async function run(): Promise<SuiteResult> {
   const figures: Record<string, number> = {};
   const dir = await Deno.makeTempDir({ prefix: "tidemark-bench-" });
   try {
-    // 10 k series, 3 h of jittered 15 s scrapes (the head then persists a
+    // 10 k series, 3.5 h of jittered 15 s scrapes (the head then persists a
     // 2 h block, whose size gives bytes/sample on disk).
-    const work = generateWorkload({ durationMs: 3 * 3600_000 }).map((s) => ({
+    const work = generateWorkload({ durationMs: 3.5 * 3600_000 }).map((s) => ({
       labels: labelsFrom(s.labels),
       ts: s.timestamps,
       values: s.values,
