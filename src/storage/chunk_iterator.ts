@@ -94,6 +94,9 @@ export class ChunkSeriesIterator implements SampleIterator {
   #chunk = -1;
   #ts: Float64Array = new Float64Array(120);
   #vals: Float64Array = new Float64Array(120);
+  /** Word views of #vals and of the out-of-order values: copying two u32s keeps bits exact without a subarray per sample. */
+  #valWords = new Uint32Array(this.#vals.buffer);
+  readonly #oooWords: Uint32Array;
   #n = 0;
   /** Next unconsumed chunk sample. */
   #i = 0;
@@ -116,6 +119,11 @@ export class ChunkSeriesIterator implements SampleIterator {
     private readonly maxt: number,
   ) {
     while (this.#oi < oooTs.length && oooTs[this.#oi] < mint) this.#oi++;
+    this.#oooWords = new Uint32Array(
+      oooVals.buffer,
+      oooVals.byteOffset,
+      oooVals.length * 2,
+    );
   }
 
   /** True when a chunk sample is available at #i (decoding the next chunk if needed). */
@@ -127,11 +135,15 @@ export class ChunkSeriesIterator implements SampleIterator {
       this.#i = 0;
       if (c.maxTime < this.mint) continue;
       try {
+        const vals = this.#vals;
         [this.#ts, this.#vals, this.#n] = this.decoder.decode(
           c,
           this.#ts,
           this.#vals,
         );
+        if (this.#vals !== vals) {
+          this.#valWords = new Uint32Array(this.#vals.buffer);
+        }
       } catch (e) {
         this.#err = e as Error;
         return false;
@@ -149,13 +161,16 @@ export class ChunkSeriesIterator implements SampleIterator {
     if (!haveChunk && !haveOoo) return this.#finish();
     const ct = haveChunk ? this.#ts[this.#i] : Infinity;
     const ot = haveOoo ? this.oooTs[this.#oi] : Infinity;
+    const cur = this.#curWords;
     if (ot < ct) {
       this.t = ot;
-      this.#cur.set(this.oooVals.subarray(this.#oi, this.#oi + 1));
+      cur[0] = this.#oooWords[2 * this.#oi];
+      cur[1] = this.#oooWords[2 * this.#oi + 1];
       this.#oi++;
     } else {
       this.t = ct;
-      this.#cur.set(this.#vals.subarray(this.#i, this.#i + 1));
+      cur[0] = this.#valWords[2 * this.#i];
+      cur[1] = this.#valWords[2 * this.#i + 1];
       this.#i++;
     }
     if (this.t > this.maxt) return this.#finish();

@@ -128,7 +128,11 @@ export class Db implements Storage {
           values: new Float64Array(n),
           count: 0,
         };
-        const src = new Uint32Array(rec.values.buffer, rec.values.byteOffset, n * 2);
+        const src = new Uint32Array(
+          rec.values.buffer,
+          rec.values.byteOffset,
+          n * 2,
+        );
         const dst = new Uint32Array(batch.values.buffer);
         for (let i = 0; i < n; i++) {
           const s = head.byRef(rec.refs[i]);
@@ -197,7 +201,9 @@ export class Db implements Storage {
       // samples no newer than each head's current max time.
       const segment = await this.wal.cut();
       const maxTimes = new Map<TenantId, number>();
-      for (const [tenant, head] of this.#heads) maxTimes.set(tenant, head.maxTime);
+      for (const [tenant, head] of this.#heads) {
+        maxTimes.set(tenant, head.maxTime);
+      }
       this.#cuts.push({ segment, maxTimes });
     }
     for (const [tenant, head] of this.#heads) {
@@ -297,7 +303,9 @@ export class Db implements Storage {
       let persisted = true;
       for (const [tenant, maxTime] of cut.maxTimes) {
         const head = this.#heads.get(tenant);
-        if (Number.isFinite(maxTime) && !(head && head.minValidTime > maxTime)) {
+        if (
+          Number.isFinite(maxTime) && !(head && head.minValidTime > maxTime)
+        ) {
           persisted = false;
         }
       }
@@ -335,4 +343,3 @@ export class Db implements Storage {
 }
 
 export type { SampleFate };
-
