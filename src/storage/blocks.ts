@@ -6,7 +6,8 @@
  * @module
  */
 import type { Engine } from "../bindings/engine.ts";
-import { encodeChunks } from "../bindings/xor.ts";
+import { encodeChunks, XorDecoder } from "../bindings/xor.ts";
+import type { Matcher } from "../model/matcher.ts";
 import {
   type BlockChunkInput,
   BlockReader,
@@ -179,6 +180,57 @@ export class TenantBlocks {
     return done;
   }
 
+  /**
+   * Deletes the samples of matching series within [mint, maxt] (inclusive)
+   * from every block holding any: each such block is rewritten without
+   * them (its replacement names it as parent, so a crash between writing
+   * and deleting leaves the old one superseded, removed at the next open).
+   * Returns how many series lost samples.
+   */
+  async deleteSeries(
+    matchers: readonly Matcher[],
+    mint: number,
+    maxt: number,
+  ): Promise<number> {
+    let touched = 0;
+    for (const reader of [...this.readers]) {
+      if (reader.meta.minTime > maxt || reader.meta.maxTime <= mint) continue;
+      const ids = new Set(reader.selectIds(matchers));
+      let hit = 0;
+      for (const id of ids) {
+        if (
+          reader.seriesAt(id).chunks.some((c) =>
+            c.maxTime >= mint && c.minTime <= maxt
+          )
+        ) hit++;
+      }
+      if (hit === 0) continue;
+      touched += hit;
+      const decoder = new XorDecoder(this.engine);
+      let written;
+      try {
+        written = await writeBlock(this.dir, {
+          tenant: this.tenant,
+          minTime: reader.meta.minTime,
+          maxTime: reader.meta.maxTime,
+          level: reader.meta.level,
+          sources: reader.meta.sources,
+          parents: [reader.meta.id],
+          series: withoutRange(this.engine, decoder, reader, ids, mint, maxt),
+        });
+      } finally {
+        decoder.free();
+      }
+      const fresh = await BlockReader.open(written.dir);
+      this.readers = this.readers.filter((r) => r !== reader);
+      this.readers.push(fresh);
+      this.#sort();
+      this.#retired.push(reader);
+      await deleteBlock(reader.dir);
+    }
+    return touched;
+  }
+
   /** Drops whole blocks ending at or before `before` (retention). Returns how many. */
   async dropBefore(before: number): Promise<number> {
     const expired = this.readers.filter((r) => r.meta.maxTime <= before);
@@ -262,6 +314,49 @@ function* headSeriesInRange(
           return c;
         },
       );
+    }
+    if (chunks.length > 0) yield { labels: s.labels, chunks };
+  }
+}
+
+/** A block's series with [mint, maxt] removed from those in `ids`. */
+function* withoutRange(
+  engine: Engine,
+  decoder: XorDecoder,
+  reader: BlockReader,
+  ids: Set<number>,
+  mint: number,
+  maxt: number,
+): Generator<BlockSeriesInput> {
+  for (const s of reader.series()) {
+    const chunks: BlockChunkInput[] = [];
+    for (const ref of s.chunks) {
+      const data = reader.chunk(ref);
+      if (!ids.has(s.id) || ref.maxTime < mint || ref.minTime > maxt) {
+        chunks.push({ minTime: ref.minTime, maxTime: ref.maxTime, data });
+        continue;
+      }
+      if (ref.minTime >= mint && ref.maxTime <= maxt) continue; // all deleted
+      const n = decoder.decodeExact(data);
+      const ts = decoder.exactTimestamps;
+      const keep: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t = Number(ts[i]);
+        if (t < mint || t > maxt) keep.push(i);
+      }
+      const kt = new Float64Array(keep.length);
+      const kv = new BigUint64Array(keep.length);
+      const bits = decoder.valueBits;
+      keep.forEach((i, k) => {
+        kt[k] = Number(ts[i]);
+        kv[k] = bits[i];
+      });
+      let at = 0;
+      for (const c of encodeChunks(engine, kt, new Float64Array(kv.buffer))) {
+        const count = (c[0] << 8) | c[1];
+        chunks.push({ minTime: kt[at], maxTime: kt[at + count - 1], data: c });
+        at += count;
+      }
     }
     if (chunks.length > 0) yield { labels: s.labels, chunks };
   }

@@ -147,7 +147,10 @@ export class Db implements Storage {
         head.appendBatch(batch, new Array(batch.count));
         return;
       }
-      case "tombstones":
+      case "tombstones": {
+        this.#heads.get(rec.tenant)?.deleteRange(rec.refs, rec.mint, rec.maxt);
+        return;
+      }
       case "checkpoint":
         return;
     }
@@ -261,13 +264,34 @@ export class Db implements Storage {
     return parts.length === 1 ? parts[0] : new MergeQuerier(parts);
   }
 
-  deleteSeries(
-    _tenant: TenantId,
-    _matchers: readonly Matcher[],
-    _mint: number,
-    _maxt: number,
+  /**
+   * Deletes samples of matching series within [mint, maxt] (inclusive):
+   * from the head (logged to the WAL, so replay deletes them again) and
+   * from blocks (rewritten). Resolves to the number of series that lost
+   * samples (a series in head and blocks counts in each).
+   */
+  async deleteSeries(
+    tenant: TenantId,
+    matchers: readonly Matcher[],
+    mint: number,
+    maxt: number,
   ): Promise<number> {
-    return Promise.reject(new Error("deletion is not implemented yet"));
+    this.#live();
+    let touched = 0;
+    const head = this.#heads.get(tenant);
+    if (head) {
+      const refs = head.index.select(matchers);
+      if (refs.length > 0) {
+        touched += head.deleteRange(refs, mint, maxt);
+        if (this.wal) {
+          this.wal.logTombstones(tenant, refs, mint, maxt);
+          await this.wal.commit();
+        }
+      }
+    }
+    const blocks = this.#blocks.get(tenant);
+    if (blocks) touched += await blocks.deleteSeries(matchers, mint, maxt);
+    return touched;
   }
 
   stats(tenant: TenantId, limit = 10): TenantStats {

@@ -10,6 +10,13 @@ import { type Labels, labelsEqual, labelsHash } from "../../model/labels.ts";
 import { PostingsIndex } from "../index/postings.ts";
 import type { RejectReason } from "../interface.ts";
 import { type HeadChunk, HeadSeries, OutOfOrderSamples } from "./series.ts";
+import {
+  ChunkDecoder,
+  ChunkSeriesIterator,
+  type ChunkSource,
+} from "../chunk_iterator.ts";
+
+const EMPTY = new Float64Array(0);
 
 /** Samples per chunk before a cut (Prometheus' target). */
 export const SAMPLES_PER_CHUNK = 120;
@@ -383,6 +390,97 @@ export class TenantHead {
         this.engine.raw.xor_app_count(s.state) === 0;
       if (empty && !keep(s)) this.#remove(s);
     }
+  }
+
+  /**
+   * Deletes the samples of the series `refs` within [mint, maxt]
+   * (inclusive): each affected series is rebuilt from its remaining
+   * samples; one left empty is removed. Returns how many series changed.
+   */
+  deleteRange(refs: ArrayLike<number>, mint: number, maxt: number): number {
+    let changed = 0;
+    const e = this.engine;
+    const decoder = new ChunkDecoder(e);
+    try {
+      for (let k = 0; k < refs.length; k++) {
+        const s = this.#byRef[refs[k]];
+        if (!s) continue;
+        // Every sample of the series, merged in time order, bits exact.
+        const sources: ChunkSource[] = s.chunks.map((c) => ({
+          ...c,
+          bytes: null,
+        }));
+        const n = e.raw.xor_app_count(s.state);
+        if (n > 0) {
+          const len = e.raw.xor_app_len(s.state);
+          sources.push({
+            minTime: e.raw.xor_app_first_t(s.state),
+            maxTime: e.raw.xor_app_last_t(s.state),
+            ptr: 0,
+            len,
+            bytes: e.u8.slice(s.buf, s.buf + len),
+          });
+        }
+        const ooo = s.ooo;
+        const it = new ChunkSeriesIterator(
+          decoder,
+          sources,
+          ooo ? ooo.ts.subarray(0, ooo.count) : EMPTY,
+          ooo ? ooo.values.subarray(0, ooo.count) : EMPTY,
+          -Infinity,
+          Infinity,
+        );
+        let ts = new Float64Array(256);
+        let vals = new Float64Array(256);
+        let kept = 0, dropped = 0;
+        while (it.next()) {
+          if (it.t >= mint && it.t <= maxt) {
+            dropped++;
+            continue;
+          }
+          if (kept === ts.length) {
+            const t2 = new Float64Array(kept * 2),
+              v2 = new Float64Array(kept * 2);
+            t2.set(ts);
+            v2.set(vals);
+            ts = t2;
+            vals = v2;
+          }
+          ts[kept] = it.t;
+          it.valueInto(vals, kept);
+          kept++;
+        }
+        const err = it.err();
+        if (err) throw err;
+        if (dropped === 0) continue;
+        changed++;
+        // Rebuild: drop the chunks, restart the appender, append what is left.
+        for (const c of s.chunks) this.#free(c.ptr);
+        s.chunks.length = 0;
+        s.ooo = null;
+        this.#check(e.raw.xor_app_init(s.state, s.buf, s.cap, 1), "reset");
+        if (kept === 0) {
+          this.#remove(s);
+          continue;
+        }
+        const batch: SampleBatch = {
+          series: new Array(kept).fill(s),
+          ts: ts.subarray(0, kept),
+          values: vals.subarray(0, kept),
+          count: kept,
+        };
+        const saved = this.minValidTime;
+        this.minValidTime = -Infinity; // re-adding what was already accepted
+        try {
+          this.appendBatch(batch, new Array(kept));
+        } finally {
+          this.minValidTime = saved;
+        }
+      }
+    } finally {
+      decoder.free();
+    }
+    return changed;
   }
 
   #remove(s: HeadSeries): void {
