@@ -6,7 +6,8 @@ import { Db } from "../src/storage/db.ts";
 import { batchSamples } from "./_db_batches.ts";
 
 const [dir, firstArg] = Deno.args;
-const db = await Db.open({ dataDir: dir });
+// Retention far away: this test is about durability, not expiry.
+const db = await Db.open({ dataDir: dir, retention: 1e12 });
 const encoder = new TextEncoder();
 for (let batch = Number(firstArg);; batch++) {
   const app = db.appender(batch % 3 === 0 ? "acme" : "globex");
@@ -19,4 +20,5 @@ for (let batch = Number(firstArg);; batch++) {
     Deno.exit(3);
   }
   await Deno.stdout.write(encoder.encode(`ack ${batch}\n`));
+  if (batch % 40 === 0) await db.maintain();
 }

@@ -107,9 +107,13 @@ export class TenantHead {
     return this.#byRef[ref];
   }
 
-  /** Every series, in ref order. */
+  /** Every series once (aliases skipped), in ref order. */
   *allSeries(): IterableIterator<HeadSeries> {
-    for (const s of this.#byRef) if (s) yield s;
+    const refs = this.#byRef;
+    for (let i = 0; i < refs.length; i++) {
+      const s = refs[i];
+      if (s && s.ref === i) yield s;
+    }
   }
 
   /**
@@ -119,7 +123,18 @@ export class TenantHead {
   getOrCreate(labels: Labels, ref?: number): HeadSeries | null {
     const hash = labelsHash(labels);
     const found = this.get(labels, hash);
-    if (found) return found;
+    if (found) {
+      // Replay: the WAL may name one label set under several refs (a series
+      // dropped once its data was in a block, then created again).
+      if (ref !== undefined && ref !== found.ref) {
+        if (this.#byRef[ref] === undefined) {
+          this.#byRef[ref] = found;
+          (found.aliases ??= []).push(ref);
+        }
+        this.#nextRef = Math.max(this.#nextRef, ref + 1);
+      }
+      return found;
+    }
     if (this.#count >= this.options.maxSeries) return null;
     const r = ref ?? this.#nextRef;
     this.#nextRef = Math.max(this.#nextRef, r + 1);
@@ -372,7 +387,7 @@ export class TenantHead {
     before: number,
     keep: (s: HeadSeries) => boolean = () => false,
   ): void {
-    for (const s of this.#byRef) {
+    for (const s of [...this.allSeries()]) {
       if (!s) continue;
       while (s.chunks.length > 0 && s.chunks[0].maxTime < before) {
         this.#free(s.chunks.shift()!.ptr);
@@ -491,6 +506,7 @@ export class TenantHead {
     } else this.#byHash.delete(s.hash);
     this.#count--;
     this.#byRef[s.ref] = undefined;
+    for (const a of s.aliases ?? []) this.#byRef[a] = undefined;
     this.index.remove(s.ref);
     this.#free(s.buf);
     this.#free(s.state);
@@ -498,7 +514,7 @@ export class TenantHead {
 
   /** Frees every engine allocation of the head. */
   close(): void {
-    for (const s of this.#byRef) {
+    for (const s of [...this.allSeries()]) {
       if (!s) continue;
       for (const c of s.chunks) this.engine.free(c.ptr);
       this.engine.free(s.buf);
@@ -514,7 +530,7 @@ export class TenantHead {
   /** Engine bytes held for chunks (open buffers and closed chunks). */
   chunkBytes(): number {
     let total = 0;
-    for (const s of this.#byRef) {
+    for (const s of [...this.allSeries()]) {
       if (!s) continue;
       total += s.cap + this.engine.raw.XOR_STATE_SIZE.value;
       for (const c of s.chunks) total += c.len + READ_SLACK;

@@ -64,6 +64,8 @@ export class HeadSeries {
   buf = 0;
   cap = 0;
   ooo: OutOfOrderSamples | null = null;
+  /** Other refs the WAL used for this label set (replay only). */
+  aliases: number[] | null = null;
 
   constructor(
     readonly ref: number,
