@@ -174,16 +174,40 @@ export function putString(buf: ByteBuf, s: string): void {
   buf.pos += bytes.length;
 }
 
-/** Decodes UTF-8 bytes [start, end); short ASCII runs skip TextDecoder. Throws on invalid UTF-8. */
+/** Recently decoded short ASCII strings by hash: label names and values repeat a lot. */
+const stringCache = new Map<number, string>();
+const STRING_CACHE_MAX = 1 << 16;
+
+/**
+ * Decodes UTF-8 bytes [start, end); throws on invalid UTF-8. Short ASCII
+ * strings (most labels) come from a cache checked byte for byte, so replay
+ * does not build the same string again per series.
+ */
 export function decodeUtf8(b: Uint8Array, start: number, end: number): string {
-  if (end - start <= 32) {
-    let s = "";
-    for (let i = start; i < end; i++) {
-      const c = b[i];
-      if (c >= 0x80) return decoder.decode(b.subarray(start, end));
-      s += String.fromCharCode(c);
-    }
-    return s;
+  const len = end - start;
+  if (len > 64) return decoder.decode(b.subarray(start, end));
+  let h = 0x811c9dc5 ^ len;
+  let high = 0;
+  for (let i = start; i < end; i++) {
+    const c = b[i];
+    high |= c;
+    h = Math.imul(h ^ c, 0x01000193);
   }
-  return decoder.decode(b.subarray(start, end));
+  if (high & 0x80) return decoder.decode(b.subarray(start, end));
+  const hit = stringCache.get(h);
+  if (hit !== undefined && hit.length === len) {
+    let same = true;
+    for (let i = 0; i < len; i++) {
+      if (hit.charCodeAt(i) !== b[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return hit;
+  }
+  let s = "";
+  for (let i = start; i < end; i++) s += String.fromCharCode(b[i]);
+  if (stringCache.size >= STRING_CACHE_MAX) stringCache.clear();
+  stringCache.set(h, s);
+  return s;
 }

@@ -113,6 +113,15 @@ export async function scanFile(
     if (len > MAX_RECORD_PAYLOAD) {
       return problem(offset, "corrupt", `record length ${len} exceeds limit`);
     }
+    // Checked against the file size first so a torn or lying length never
+    // makes the buffer grow.
+    if (offset + RECORD_HEADER_SIZE + len > size) {
+      return problem(
+        offset,
+        "torn",
+        `record of ${len} bytes runs past the end of the file`,
+      );
+    }
     avail = await src.fill(RECORD_HEADER_SIZE + len);
     if (avail < RECORD_HEADER_SIZE + len) {
       return problem(
