@@ -12,6 +12,9 @@ const suites: Record<string, () => Promise<{ run(): Promise<SuiteResult> }>> = {
   ddsketch: () => import("./ddsketch.bench.ts"),
   hll: () => import("./hll.bench.ts"),
   agg: () => import("./agg.bench.ts"),
+  wal: () => import("./wal.bench.ts"),
+  block: () => import("./block.bench.ts"),
+  storage: () => import("./storage.bench.ts"),
 };
 
 const wanted = Deno.args.length ? Deno.args : Object.keys(suites);
