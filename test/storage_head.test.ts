@@ -273,3 +273,39 @@ Deno.test("the series limit rejects new series, keeps existing ones", async () =
   ]]);
   assert.equal(r.samplesAccepted, 3);
 });
+
+Deno.test("a query past the tenant's sample limit stops with a clear error", async () => {
+  const dir = await Deno.makeTempDir();
+  const db = await Db.open({
+    dataDir: dir,
+    engine,
+    log: new MemoryLog(),
+    maxSamplesPerQuery: (tenant) => (tenant === "small" ? 100 : Infinity),
+  });
+  try {
+    for (const tenant of ["small", "big"]) {
+      const app = db.appender(tenant);
+      const ts = Array.from({ length: 150 }, (_, i) => 1000 * (i + 1));
+      app.appendSeries(
+        labelsFrom({ __name__: "m" }),
+        ts,
+        new Float64Array(150),
+      );
+      await app.commit();
+    }
+    for (const [tenant, want] of [["small", 100], ["big", 150]] as const) {
+      const q = db.querier(tenant, 0, 1e9);
+      const it = q.select([newMatcher("=", "__name__", "m")])[0].iterator();
+      let n = 0;
+      while (it.next()) n++;
+      q.close();
+      assert.equal(n, want);
+      if (tenant === "small") {
+        assert.match(String(it.err()), /too many samples.*limit 100/);
+      } else assert.equal(it.err(), null);
+    }
+  } finally {
+    await db.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -18,6 +18,7 @@ import { HeadQuerier } from "./head/read.ts";
 import { TenantBlocks } from "./blocks.ts";
 import { listBlocks } from "./block/mod.ts";
 import { MergeQuerier } from "./merge.ts";
+import { LimitedQuerier } from "./limits.ts";
 import {
   type FsyncPolicy,
   replay as replayWal,
@@ -46,6 +47,8 @@ export interface DbOptions {
   log?: CommitLog & { close(): Promise<void> };
   /** Samples older than the newest sample minus this are dropped, with whole blocks (ms; default 15 d). */
   retention?: number;
+  /** Most samples one querier's iterators may return (default unlimited). */
+  maxSamplesPerQuery?: number | ((tenant: TenantId) => number);
   /** WAL fsync policy (default "interval": kill -9 safe, power loss within ~1 s). */
   fsync?: FsyncPolicy;
 }
@@ -261,7 +264,12 @@ export class Db implements Storage {
     if (!h && blocks.length === 0) return EMPTY_QUERIER;
     const parts: Querier[] = [...blocks];
     if (h) parts.push(new HeadQuerier(h, mint, maxt));
-    return parts.length === 1 ? parts[0] : new MergeQuerier(parts);
+    const q = parts.length === 1 ? parts[0] : new MergeQuerier(parts);
+    const cap = this.options.maxSamplesPerQuery;
+    const limit = typeof cap === "function" ? cap(tenant) : cap;
+    return limit !== undefined && Number.isFinite(limit)
+      ? new LimitedQuerier(q, limit)
+      : q;
   }
 
   /**
