@@ -200,6 +200,28 @@ export class ChunksFileReader {
     return parseRecord(this.#read(ref.offset, ref.length));
   }
 
+  /**
+   * The checked record starting at `offset`, its length read from its own
+   * length varint (records referenced by other records, not by the index).
+   */
+  recordAt(offset: number): { encoding: number; data: Uint8Array } {
+    if (!(Number.isSafeInteger(offset) && offset >= FILE_HEADER_SIZE)) {
+      throw new DecodeError("record offset outside the chunks file");
+    }
+    if (offset + 6 > this.size) {
+      throw new DecodeError("record offset outside the chunks file");
+    }
+    const head = new ByteReader(
+      this.#read(offset, Math.min(9, this.size - offset)),
+    );
+    const len = head.uvarint();
+    const length = head.pos + 1 + len + 4;
+    if (offset + length > this.size) {
+      throw new DecodeError("record runs past the end of the chunks file");
+    }
+    return parseRecord(this.#read(offset, length));
+  }
+
   /** Reads the whole file and checks its CRC-32C (a full scrub). */
   checksum(): number {
     let crc = 0;
