@@ -119,6 +119,8 @@ export function parseRecord(
 }
 
 const WINDOW = 256 * 1024;
+/** A miss this close after the previous read counts as sequential. */
+const SEQUENTIAL_GAP = 64 * 1024;
 
 /**
  * Reads chunk records with positional reads through a read-ahead window:
@@ -130,6 +132,8 @@ export class ChunksFileReader {
   readonly size: number;
   #window = new Uint8Array(0);
   #windowStart = 0;
+  /** End of the last bytes returned (to tell a sequential scan). */
+  #lastEnd = -1;
 
   private constructor(file: Deno.FsFile, size: number) {
     this.#file = file;
@@ -157,23 +161,34 @@ export class ChunksFileReader {
     }
   }
 
-  /** Bytes [offset, offset + length) of the file. */
+  /**
+   * Bytes [offset, offset + length) of the file. A miss just after the
+   * previous read (a sequential scan) fills a new 256 KiB window; any other
+   * miss reads only the bytes asked for, so that random access (series in
+   * label order over a file written in another order) costs one small read.
+   */
   #read(offset: number, length: number): Uint8Array {
     const w = this.#window;
-    if (
-      offset >= this.#windowStart &&
-      offset + length <= this.#windowStart + w.length
-    ) {
+    const end = this.#windowStart + w.length;
+    if (offset >= this.#windowStart && offset + length <= end) {
+      this.#lastEnd = offset + length;
       return w.subarray(
         offset - this.#windowStart,
         offset - this.#windowStart + length,
       );
     }
-    const want = Math.min(Math.max(length, WINDOW), this.size - offset);
+    const sequential = offset >= this.#lastEnd &&
+      offset - this.#lastEnd < SEQUENTIAL_GAP;
+    const want = sequential
+      ? Math.min(Math.max(length, WINDOW), this.size - offset)
+      : length;
     const buf = new Uint8Array(want);
     this.#readInto(offset, buf);
-    this.#window = buf;
-    this.#windowStart = offset;
+    if (sequential) {
+      this.#window = buf;
+      this.#windowStart = offset;
+    }
+    this.#lastEnd = offset + length;
     return buf.subarray(0, length);
   }
 

@@ -122,8 +122,12 @@ export function mergeSamples(
     }
     const cluster = parts.slice(i, j);
     const decoded = cluster.map(({ ref, rank }) => readers[rank].samples(ref));
+    // A lone chunk is taken as is when its timestamps rise (they always
+    // do in what this code writes); anything else is sorted and deduplicated.
     pieces.push(
-      cluster.length === 1 ? decoded[0] : mergeCluster(cluster, decoded),
+      cluster.length === 1 && rising(decoded[0].ts)
+        ? decoded[0]
+        : mergeCluster(cluster, decoded),
     );
     i = j;
   }
@@ -159,6 +163,11 @@ function mergeCluster(
     n++;
   }
   return { ts: ts.subarray(0, n), values: values.subarray(0, n) };
+}
+
+function rising(ts: Float64Array): boolean {
+  for (let i = 1; i < ts.length; i++) if (!(ts[i] > ts[i - 1])) return false;
+  return true;
 }
 
 function concat(pieces: SeriesSamples[]): SeriesSamples {
