@@ -2,11 +2,13 @@
 // label names/values, postings and select against a brute-force oracle, and
 // input validation.
 import assert from "node:assert/strict";
-import { loadEngine, XorDecoder } from "../src/bindings/mod.ts";
+import { encodeChunks, loadEngine, XorDecoder } from "../src/bindings/mod.ts";
 import { compareStrings, labelsFrom, labelsKey } from "../src/model/labels.ts";
 import {
   BlockReader,
+  ChunkEncoding,
   compareLabels,
+  DENSE_SEGMENT_MAX,
   readMeta,
   writeBlock,
 } from "../src/storage/block/mod.ts";
@@ -23,7 +25,7 @@ const engine = await loadEngine();
 const START = Date.UTC(2026, 0, 1);
 const TWO_HOURS = 2 * 3600_000;
 
-Deno.test("10k-series workload round trip, bit for bit", async () => {
+Deno.test("10k-series workload round trip, bit for bit (dense)", async () => {
   await withTempDir(async (tmp) => {
     const workload = generateWorkload();
     const input = workload.map((s) => toBlockSeries(engine, s));
@@ -33,56 +35,49 @@ Deno.test("10k-series workload round trip, bit for bit", async () => {
       minTime: START,
       maxTime: START + TWO_HOURS + 60_000,
       series: input,
+      engine,
     });
     const writeMs = performance.now() - t0;
     const samples = sampleCount(workload);
     assert.equal(meta.numSeries, 10_000);
     assert.equal(meta.numSamples, samples);
-    assert.equal(
-      meta.numChunks,
-      input.reduce((a, s) => a + s.chunks.length, 0),
-    );
-    const { dir: _dir, ...written } = meta;
+    // 480 samples per series: one dense record each.
+    assert.equal(meta.numChunks, 10_000);
+    assert.equal(meta.stats.denseSamples, samples);
+    const { dir: _dir, stats: _stats, ...written } = meta;
     assert.deepEqual(await readMeta(meta.dir), written);
 
     const t1 = performance.now();
-    const reader = await BlockReader.open(meta.dir);
-    const byKey = new Map(input.map((s) => [labelsKey(s.labels), s]));
+    const reader = await BlockReader.open(meta.dir, { engine });
     const byKeyGen = new Map(
       workload.map((s) => [labelsKey(labelsFrom(s.labels)), s]),
     );
-    const dec = new XorDecoder(engine);
     let prev = null;
     let n = 0;
     let decoded = 0;
     for (const s of reader.series()) {
       if (prev) assert.ok(compareLabels(prev, s.labels) < 0, "sorted");
       prev = s.labels;
-      const want = byKey.get(labelsKey(s.labels));
-      assert.ok(want, `unexpected series ${JSON.stringify(s.labels)}`);
-      assert.equal(s.chunks.length, want.chunks.length);
-      const gen = byKeyGen.get(labelsKey(s.labels))!;
+      const gen = byKeyGen.get(labelsKey(s.labels));
+      assert.ok(gen, `unexpected series ${JSON.stringify(s.labels)}`);
       const genBits = bitsOf(gen.values);
       let at = 0;
-      s.chunks.forEach((ref, k) => {
-        const data = reader.chunk(ref);
-        assert.deepEqual(data, want.chunks[k].data);
-        assert.equal(ref.minTime, want.chunks[k].minTime);
-        assert.equal(ref.maxTime, want.chunks[k].maxTime);
-        const count = dec.decode(data);
-        const ts = dec.timestamps;
-        const bits = dec.valueBits;
-        for (let i = 0; i < count; i++, at++) {
-          if (ts[i] !== gen.timestamps[at] || bits[i] !== genBits[at]) {
+      for (const ref of s.chunks) {
+        const got = reader.samples(ref);
+        const bits = bitsOf(got.values);
+        assert.equal(ref.minTime, got.ts[0]);
+        assert.equal(ref.maxTime, got.ts[got.ts.length - 1]);
+        for (let i = 0; i < got.ts.length; i++, at++) {
+          if (got.ts[i] !== gen.timestamps[at] || bits[i] !== genBits[at]) {
             assert.fail(`sample ${at} of ${labelsKey(s.labels)} differs`);
           }
         }
-      });
+      }
+      assert.equal(at, gen.timestamps.length);
       decoded += at;
       n++;
     }
     const readMs = performance.now() - t1;
-    dec.free();
     assert.equal(n, 10_000);
     assert.equal(decoded, samples);
     reader.verifyChunksFile();
@@ -92,6 +87,7 @@ Deno.test("10k-series workload round trip, bit for bit", async () => {
     for (const f of ["meta.json", "index", "chunks"]) {
       bytes += (await Deno.stat(`${meta.dir}/${f}`)).size;
     }
+    assert.ok(bytes / samples < 1.9, `${bytes / samples} bytes/sample`);
     console.log(
       `block: ${(bytes / samples).toFixed(3)} bytes/sample ` +
         `(${bytes} bytes, ${samples} samples); write ${
@@ -100,6 +96,78 @@ Deno.test("10k-series workload round trip, bit for bit", async () => {
           (samples / readMs / 1e3).toFixed(1)
         } M samples/s`,
     );
+  });
+});
+
+Deno.test("chunk(ref) of dense records: XOR bytes that decode to the same samples", async () => {
+  await withTempDir(async (tmp) => {
+    const workload = generateWorkload({ instances: 3 });
+    const meta = await writeBlock(tmp, {
+      tenant: "acme",
+      minTime: START,
+      maxTime: START + TWO_HOURS + 60_000,
+      series: workload.map((s) => toBlockSeries(engine, s)),
+      engine,
+    });
+    const reader = await BlockReader.open(meta.dir, { engine });
+    const dec = new XorDecoder(engine);
+    const byKeyGen = new Map(
+      workload.map((s) => [labelsKey(labelsFrom(s.labels)), s]),
+    );
+    for (const s of reader.series()) {
+      const gen = byKeyGen.get(labelsKey(s.labels))!;
+      const [ref] = s.chunks;
+      assert.equal(reader.record(ref).encoding, ChunkEncoding.DENSE);
+      const xor = reader.chunk(ref);
+      // The same bytes Prometheus' encoder gives for these samples.
+      const [want] = encodeChunks(
+        engine,
+        gen.timestamps,
+        gen.values,
+        DENSE_SEGMENT_MAX,
+      );
+      assert.deepEqual(xor, want);
+      const count = dec.decodeExact(xor);
+      assert.equal(count, gen.timestamps.length);
+      assert.deepEqual(
+        [...dec.exactTimestamps],
+        [...gen.timestamps].map(BigInt),
+      );
+      assert.deepEqual([...dec.valueBits], [...bitsOf(gen.values)]);
+    }
+    dec.free();
+    reader.close();
+  });
+});
+
+Deno.test("dense: false stores the XOR chunks byte for byte", async () => {
+  await withTempDir(async (tmp) => {
+    const workload = generateWorkload({ instances: 2 });
+    const input = workload.map((s) => toBlockSeries(engine, s));
+    const meta = await writeBlock(tmp, {
+      tenant: "acme",
+      minTime: START,
+      maxTime: START + TWO_HOURS + 60_000,
+      series: input,
+      engine,
+      dense: false,
+    });
+    assert.equal(
+      meta.numChunks,
+      input.reduce((a, s) => a + s.chunks.length, 0),
+    );
+    const reader = await BlockReader.open(meta.dir, { engine });
+    const byKey = new Map(input.map((s) => [labelsKey(s.labels), s]));
+    for (const s of reader.series()) {
+      const want = byKey.get(labelsKey(s.labels))!;
+      assert.equal(s.chunks.length, want.chunks.length);
+      s.chunks.forEach((ref, k) => {
+        assert.deepEqual(reader.chunk(ref), want.chunks[k].data);
+        assert.equal(ref.minTime, want.chunks[k].minTime);
+        assert.equal(ref.maxTime, want.chunks[k].maxTime);
+      });
+    }
+    reader.close();
   });
 });
 
@@ -197,6 +265,7 @@ Deno.test("select with a time range keeps overlapping chunks only", async () => 
       minTime: 0,
       maxTime: 6000,
       series: [s],
+      dense: false,
     });
     const r = await BlockReader.open(meta.dir);
     const m = [matcher("=", "__name__", "m")];
@@ -208,6 +277,22 @@ Deno.test("select with a time range keeps overlapping chunks only", async () => 
     ]);
     assert.equal(r.select(m, { mint: 7000, maxt: 8000 }).length, 0);
     r.close();
+    // Dense: the 600 samples are one record covering the whole range.
+    const dense = await writeBlock(`${tmp}/d`, {
+      tenant: "t",
+      minTime: 0,
+      maxTime: 6000,
+      series: [s],
+    });
+    const rd = await BlockReader.open(dense.dir);
+    const chunks = rd.select(m, { mint: 1200, maxt: 2400 })[0].chunks;
+    assert.deepEqual(chunks.map((c) => [c.minTime, c.maxTime]), [[0, 5990]]);
+    assert.deepEqual(
+      [...rd.samples(chunks[0]).values],
+      Array.from({ length: 600 }, (_, i) => i),
+    );
+    assert.equal(rd.select(m, { mint: 7000, maxt: 8000 }).length, 0);
+    rd.close();
   });
 });
 
@@ -239,6 +324,33 @@ Deno.test("writeBlock rejects bad input and leaves nothing behind", async (t) =>
         minTime: 0,
         maxTime: 20,
         series: [{ labels: l, chunks: [chunk(1, 5), chunk(5, 8)] }],
+      }],
+      ["non-XOR input chunk", {
+        tenant: "t",
+        minTime: 0,
+        maxTime: 20,
+        series: [{ labels: l, chunks: [{ ...chunk(1, 5), encoding: 2 }] }],
+      }],
+      ["samples out of order", {
+        tenant: "t",
+        minTime: 0,
+        maxTime: 20,
+        series: [{
+          labels: l,
+          samples: { ts: Float64Array.of(3, 2), values: Float64Array.of(1, 2) },
+        }],
+      }],
+      ["samples at maxTime", {
+        tenant: "t",
+        minTime: 0,
+        maxTime: 20,
+        series: [{
+          labels: l,
+          samples: {
+            ts: Float64Array.of(3, 20),
+            values: Float64Array.of(1, 2),
+          },
+        }],
       }],
       ["duplicate series", {
         tenant: "t",

@@ -119,6 +119,8 @@ export function parseRecord(
 }
 
 const WINDOW = 256 * 1024;
+/** A miss this close after the previous read counts as sequential. */
+const SEQUENTIAL_GAP = 64 * 1024;
 
 /**
  * Reads chunk records with positional reads through a read-ahead window:
@@ -130,6 +132,8 @@ export class ChunksFileReader {
   readonly size: number;
   #window = new Uint8Array(0);
   #windowStart = 0;
+  /** End of the last bytes returned (to tell a sequential scan). */
+  #lastEnd = -1;
 
   private constructor(file: Deno.FsFile, size: number) {
     this.#file = file;
@@ -157,23 +161,34 @@ export class ChunksFileReader {
     }
   }
 
-  /** Bytes [offset, offset + length) of the file. */
+  /**
+   * Bytes [offset, offset + length) of the file. A miss just after the
+   * previous read (a sequential scan) fills a new 256 KiB window; any other
+   * miss reads only the bytes asked for, so that random access (series in
+   * label order over a file written in another order) costs one small read.
+   */
   #read(offset: number, length: number): Uint8Array {
     const w = this.#window;
-    if (
-      offset >= this.#windowStart &&
-      offset + length <= this.#windowStart + w.length
-    ) {
+    const end = this.#windowStart + w.length;
+    if (offset >= this.#windowStart && offset + length <= end) {
+      this.#lastEnd = offset + length;
       return w.subarray(
         offset - this.#windowStart,
         offset - this.#windowStart + length,
       );
     }
-    const want = Math.min(Math.max(length, WINDOW), this.size - offset);
+    const sequential = offset >= this.#lastEnd &&
+      offset - this.#lastEnd < SEQUENTIAL_GAP;
+    const want = sequential
+      ? Math.min(Math.max(length, WINDOW), this.size - offset)
+      : length;
     const buf = new Uint8Array(want);
     this.#readInto(offset, buf);
-    this.#window = buf;
-    this.#windowStart = offset;
+    if (sequential) {
+      this.#window = buf;
+      this.#windowStart = offset;
+    }
+    this.#lastEnd = offset + length;
     return buf.subarray(0, length);
   }
 
@@ -198,6 +213,28 @@ export class ChunksFileReader {
       throw new DecodeError("chunk ref outside the chunks file");
     }
     return parseRecord(this.#read(ref.offset, ref.length));
+  }
+
+  /**
+   * The checked record starting at `offset`, its length read from its own
+   * length varint (records referenced by other records, not by the index).
+   */
+  recordAt(offset: number): { encoding: number; data: Uint8Array } {
+    if (!(Number.isSafeInteger(offset) && offset >= FILE_HEADER_SIZE)) {
+      throw new DecodeError("record offset outside the chunks file");
+    }
+    if (offset + 6 > this.size) {
+      throw new DecodeError("record offset outside the chunks file");
+    }
+    const head = new ByteReader(
+      this.#read(offset, Math.min(9, this.size - offset)),
+    );
+    const len = head.uvarint();
+    const length = head.pos + 1 + len + 4;
+    if (offset + length > this.size) {
+      throw new DecodeError("record runs past the end of the chunks file");
+    }
+    return parseRecord(this.#read(offset, length));
   }
 
   /** Reads the whole file and checks its CRC-32C (a full scrub). */

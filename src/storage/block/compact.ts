@@ -2,31 +2,26 @@
  * Compaction: several blocks of one tenant become one block covering the
  * union of their ranges.
  *
- * Series are merged by label set. A series' chunks from all inputs are
- * sorted by minTime; runs of chunks whose time ranges do not overlap are
- * copied byte for byte. Chunks that overlap (out-of-order data, overlapping
- * blocks) are decoded with exact int64 timestamps and float64 bits, merged
- * sample by sample and re-encoded as XOR chunks of at most 120 samples.
+ * Series are merged by label set. A series' chunks from all inputs (of any
+ * encoding) are decoded with exact timestamps and float64 bits; chunks
+ * whose time ranges do not overlap are concatenated, overlapping ones
+ * (out-of-order data, overlapping blocks) merged sample by sample. The
+ * writer then stores each series afresh: dense records (one per up to
+ * DENSE_SEGMENT_MAX samples) or XOR chunks of 120 samples, whichever is
+ * smaller.
  * When two samples share a timestamp one is kept: the one from the input
  * that comes LATER in the `dirs` list (pass blocks oldest first, as
  * `listBlocks` orders them, so newer data wins).
  * @module
  */
 import type { Engine } from "../../bindings/engine.ts";
-import {
-  encodeChunks,
-  XOR_SAMPLES_PER_CHUNK,
-  XorDecoder,
-} from "../../bindings/xor.ts";
 import type { Labels } from "../../model/labels.ts";
 import type { ChunkRef } from "./chunk_ref.ts";
-import { BlockCorruptError } from "./errors.ts";
-import { ChunkEncoding } from "./format.ts";
 import { compareLabels } from "./labels_order.ts";
 import { BlockReader, type BlockSeries } from "./reader.ts";
+import type { SeriesSamples } from "./series_writer.ts";
 import {
-  type BlockChunkInput,
-  type BlockSeriesInput,
+  type BlockSamplesInput,
   writeBlock,
   type WrittenBlock,
 } from "./writer.ts";
@@ -52,9 +47,10 @@ export async function compactBlocks(
 ): Promise<WrittenBlock> {
   if (dirs.length === 0) throw new RangeError("nothing to compact");
   const readers: BlockReader[] = [];
-  const decoder = new XorDecoder(engine);
   try {
-    for (const dir of dirs) readers.push(await BlockReader.open(dir));
+    for (const dir of dirs) {
+      readers.push(await BlockReader.open(dir, { engine }));
+    }
     const metas = readers.map((r) => r.meta);
     const tenant = metas[0].tenant;
     if (metas.some((m) => m.tenant !== tenant)) {
@@ -68,20 +64,18 @@ export async function compactBlocks(
       level: Math.max(...metas.map((m) => m.level)) + 1,
       sources,
       parents: metas.map((m) => m.id),
-      series: mergedSeries(readers, engine, decoder),
+      series: mergedSeries(readers),
+      engine,
     });
   } finally {
-    decoder.free();
     for (const r of readers) r.close();
   }
 }
 
-/** The union of the inputs' series, in label order, with merged chunks. */
+/** The union of the inputs' series, in label order, with merged samples. */
 function* mergedSeries(
   readers: readonly BlockReader[],
-  engine: Engine,
-  decoder: XorDecoder,
-): Generator<BlockSeriesInput> {
+): Generator<BlockSamplesInput> {
   const cursors = readers.map((r) => r.series());
   const heads: (BlockSeries | null)[] = cursors.map((c) => next(c));
   while (true) {
@@ -97,10 +91,8 @@ function* mergedSeries(
         heads[rank] = next(cursors[rank]);
       }
     });
-    yield {
-      labels: least,
-      chunks: mergeChunks(parts, readers, engine, decoder),
-    };
+    const samples = mergeSamples(parts, readers);
+    if (samples.ts.length > 0) yield { labels: least, samples };
   }
 }
 
@@ -109,15 +101,16 @@ function next(it: Iterator<BlockSeries>): BlockSeries | null {
   return r.done ? null : r.value;
 }
 
-/** One series' chunks from all inputs as non-overlapping chunks in time order. */
-export function mergeChunks(
+/**
+ * One series' chunks from all inputs (any encoding) as samples in time
+ * order, one per timestamp.
+ */
+export function mergeSamples(
   parts: SourcedChunk[],
   readers: readonly BlockReader[],
-  engine: Engine,
-  decoder: XorDecoder,
-): BlockChunkInput[] {
+): SeriesSamples {
   parts.sort((a, b) => a.ref.minTime - b.ref.minTime || a.rank - b.rank);
-  const out: BlockChunkInput[] = [];
+  const pieces: SeriesSamples[] = [];
   let i = 0;
   while (i < parts.length) {
     // A cluster: chunks linked by overlapping time ranges.
@@ -127,81 +120,71 @@ export function mergeChunks(
       clusterMax = Math.max(clusterMax, parts[j].ref.maxTime);
       j++;
     }
-    if (j === i + 1) {
-      const { ref, rank } = parts[i];
-      const { encoding, data } = readers[rank].record(ref);
-      out.push({ minTime: ref.minTime, maxTime: ref.maxTime, data, encoding });
-    } else {
-      out.push(
-        ...mergeCluster(parts.slice(i, j), readers, engine, decoder),
-      );
-    }
+    const cluster = parts.slice(i, j);
+    const decoded = cluster.map(({ ref, rank }) => readers[rank].samples(ref));
+    // A lone chunk is taken as is when its timestamps rise (they always
+    // do in what this code writes); anything else is sorted and deduplicated.
+    pieces.push(
+      cluster.length === 1 && rising(decoded[0].ts)
+        ? decoded[0]
+        : mergeCluster(cluster, decoded),
+    );
     i = j;
   }
-  return out;
+  return concat(pieces);
 }
 
-/** Decodes overlapping chunks, merges their samples and re-encodes them. */
+/** Merges overlapping chunks' samples: per timestamp the highest rank's. */
 function mergeCluster(
   cluster: SourcedChunk[],
-  readers: readonly BlockReader[],
-  engine: Engine,
-  decoder: XorDecoder,
-): BlockChunkInput[] {
-  const ts: bigint[][] = [];
-  const bits: bigint[][] = [];
-  let total = 0;
-  for (const { ref, rank } of cluster) {
-    const data = readers[rank].chunk(ref);
-    try {
-      decoder.decodeExact(data);
-    } catch (e) {
-      throw new BlockCorruptError(
-        readers[rank].dir,
-        "chunks",
-        `chunk at ${ref.offset} does not decode: ${e}`,
-      );
-    }
-    ts.push(Array.from(decoder.exactTimestamps));
-    bits.push(Array.from(decoder.valueBits));
-    total += decoder.count;
-  }
-  // Order every sample by (timestamp, input rank, position), then keep the
-  // last of each timestamp: the highest-ranked input's.
+  decoded: SeriesSamples[],
+): SeriesSamples {
+  // Order every sample by (timestamp, input rank, chunk, position), then
+  // keep the last of each timestamp: the highest-ranked input's.
   const order: [number, number][] = [];
-  cluster.forEach((_, c) => {
-    for (let k = 0; k < ts[c].length; k++) order.push([c, k]);
+  decoded.forEach((d, c) => {
+    for (let k = 0; k < d.ts.length; k++) order.push([c, k]);
   });
-  order.sort(([ca, ka], [cb, kb]) => {
-    const ta = ts[ca][ka], tb = ts[cb][kb];
-    if (ta !== tb) return ta < tb ? -1 : 1;
-    return cluster[ca].rank - cluster[cb].rank || ca - cb || ka - kb;
-  });
-  const outT = new BigInt64Array(total);
-  const outBits = new BigUint64Array(total);
+  order.sort(([ca, ka], [cb, kb]) =>
+    decoded[ca].ts[ka] - decoded[cb].ts[kb] ||
+    cluster[ca].rank - cluster[cb].rank || ca - cb || ka - kb
+  );
+  const ts = new Float64Array(order.length);
+  const values = new Float64Array(order.length);
+  const out = new Uint32Array(values.buffer);
+  const words = decoded.map((d) => new Uint32Array(d.values.buffer));
   let n = 0;
   for (const [c, k] of order) {
-    const t = ts[c][k];
-    if (n > 0 && outT[n - 1] === t) n--; // a later input replaces it
-    outT[n] = t;
-    outBits[n] = bits[c][k];
+    const t = decoded[c].ts[k];
+    if (n > 0 && ts[n - 1] === t) n--; // a later input replaces it
+    ts[n] = t;
+    out[2 * n] = words[c][2 * k];
+    out[2 * n + 1] = words[c][2 * k + 1];
     n++;
   }
-  const times = outT.subarray(0, n);
-  const values = new Float64Array(outBits.buffer, 0, n);
-  const chunks = encodeChunks(engine, times, values, XOR_SAMPLES_PER_CHUNK);
-  const result: BlockChunkInput[] = [];
+  return { ts: ts.subarray(0, n), values: values.subarray(0, n) };
+}
+
+function rising(ts: Float64Array): boolean {
+  for (let i = 1; i < ts.length; i++) if (!(ts[i] > ts[i - 1])) return false;
+  return true;
+}
+
+function concat(pieces: SeriesSamples[]): SeriesSamples {
+  if (pieces.length === 1) return pieces[0];
+  let n = 0;
+  for (const p of pieces) n += p.ts.length;
+  const ts = new Float64Array(n);
+  const values = new Float64Array(n);
+  const out = new Uint32Array(values.buffer);
   let at = 0;
-  for (const data of chunks) {
-    const count = (data[0] << 8) | data[1];
-    result.push({
-      minTime: Number(times[at]),
-      maxTime: Number(times[at + count - 1]),
-      data,
-      encoding: ChunkEncoding.XOR,
-    });
-    at += count;
+  for (const p of pieces) {
+    ts.set(p.ts, at);
+    out.set(
+      new Uint32Array(p.values.buffer, p.values.byteOffset, 2 * p.ts.length),
+      2 * at,
+    );
+    at += p.ts.length;
   }
-  if (at !== n) throw new Error("re-encoded chunks lost samples");
-  return result;
+  return { ts, values };
 }

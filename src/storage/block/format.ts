@@ -21,15 +21,17 @@ export const CHUNKS_MAGIC = 0x544d434b;
 export const FILE_HEADER_SIZE = 8;
 
 /**
- * Chunk encodings. Ids 0 and 3–127 are reserved; 128–255 are reserved for
+ * Record encodings. Ids 0 and 4–127 are reserved; 128–255 are reserved for
  * experiments that never reach disk. Encoding ids are a promise: once
  * written, an id's meaning never changes.
  */
 export const ChunkEncoding = {
   /** Prometheus XOR, bytes exactly as Prometheus writes them. */
   XOR: 1,
-  /** Reserved for a denser lossless encoding that decodes back to XOR. */
-  RESERVED_DENSE: 2,
+  /** Dense samples: values by domain, timestamps in a stream record. */
+  DENSE: 2,
+  /** A timestamp stream shared by dense records (never a chunk itself). */
+  TIMESTAMPS: 3,
 } as const;
 
 /** Index sections, in file order; the table of contents lists them in this order. */

@@ -23,12 +23,24 @@ export {
 } from "./meta.ts";
 export {
   type BlockChunkInput,
+  type BlockSamplesInput,
   type BlockSeriesInput,
   writeBlock,
   type WriteBlockOptions,
   type WrittenBlock,
 } from "./writer.ts";
-export { BlockReader, type BlockSeries, type StoredChunk } from "./reader.ts";
+export {
+  BlockReader,
+  type BlockReaderOptions,
+  type BlockSeries,
+  type ChunkSamples,
+  type StoredChunk,
+} from "./reader.ts";
+export {
+  DENSE_SEGMENT_MAX,
+  type SeriesSamples,
+  type WriteStats,
+} from "./series_writer.ts";
 export { compactBlocks } from "./compact.ts";
 export {
   type BlockListing,

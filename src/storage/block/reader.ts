@@ -22,6 +22,17 @@ import { ChunkEncoding, CHUNKS_FILE, INDEX_FILE } from "./format.ts";
 import { IndexReader } from "./index_reader.ts";
 import { type BlockMeta, readMeta } from "./meta.ts";
 import { difference, intersect, union } from "./postings.ts";
+import type { Engine } from "../../bindings/engine.ts";
+import { encodeChunks, XorDecoder } from "../../bindings/xor.ts";
+import { defaultEngine } from "./default_engine.ts";
+import {
+  decodeDenseRecord,
+  decodeTimestampStream,
+  DENSE_MAX_SAMPLES,
+} from "./dense_record.ts";
+
+/** Decoded timestamp streams kept per reader, in timestamps. */
+const STREAM_CACHE_BUDGET = 1 << 20;
 
 /** One series of a block. */
 export interface BlockSeries {
@@ -30,6 +41,21 @@ export interface BlockSeries {
   readonly labels: Labels;
   /** Chunks in time order, not overlapping. */
   readonly chunks: readonly ChunkRef[];
+}
+
+/** Samples of one chunk: timestamps (integral ms) and values with exact float64 bits. */
+export interface ChunkSamples {
+  ts: Float64Array;
+  values: Float64Array;
+}
+
+/** Options of `BlockReader.open`. */
+export interface BlockReaderOptions {
+  /**
+   * Engine used to decode XOR chunks and to convert dense records to XOR
+   * (default: a module loaded once for the block code).
+   */
+  engine?: Engine;
 }
 
 /** A stored chunk as read back. */
@@ -45,6 +71,11 @@ export class BlockReader {
   readonly meta: BlockMeta;
   readonly #index: IndexReader;
   readonly #chunks: ChunksFileReader;
+  readonly #engine: Engine;
+  #decoder: XorDecoder | null = null;
+  /** Decoded timestamp streams by record offset, least recently used first. */
+  readonly #streams = new Map<number, Float64Array>();
+  #streamsKept = 0;
   #closed = false;
 
   private constructor(
@@ -52,15 +83,21 @@ export class BlockReader {
     meta: BlockMeta,
     index: IndexReader,
     chunks: ChunksFileReader,
+    engine: Engine,
   ) {
     this.dir = dir;
     this.meta = meta;
     this.#index = index;
     this.#chunks = chunks;
+    this.#engine = engine;
   }
 
   /** Opens and checks the block in `dir`; throws BlockCorruptError if any check fails. */
-  static async open(dir: string): Promise<BlockReader> {
+  static async open(
+    dir: string,
+    options: BlockReaderOptions = {},
+  ): Promise<BlockReader> {
+    const engine = options.engine ?? await defaultEngine();
     const meta = await readMeta(dir);
     let index: IndexReader;
     try {
@@ -104,7 +141,7 @@ export class BlockReader {
         CHUNKS_FILE,
       );
     }
-    return new BlockReader(dir, meta, index, chunks);
+    return new BlockReader(dir, meta, index, chunks, engine);
   }
 
   /** Number of series. */
@@ -135,17 +172,116 @@ export class BlockReader {
     }
   }
 
-  /** The XOR bytes of the chunk at `ref`, after checking its CRC. */
+  /**
+   * The chunk at `ref` as Prometheus XOR bytes, after checking its CRC: an
+   * XOR record as stored, a dense record decoded and re-encoded as one XOR
+   * chunk (remote read ships these).
+   */
   chunk(ref: ChunkRef): Uint8Array {
     const { encoding, data } = this.record(ref);
-    if (encoding !== ChunkEncoding.XOR) {
+    if (encoding === ChunkEncoding.XOR) return data;
+    if (encoding !== ChunkEncoding.DENSE) {
+      throw this.#badEncoding(ref, encoding);
+    }
+    const s = this.#denseSamples(ref, data);
+    const chunks = encodeChunks(
+      this.#engine,
+      s.ts,
+      s.values,
+      DENSE_MAX_SAMPLES,
+    );
+    if (chunks.length !== 1) {
+      throw new Error("dense record became several XOR chunks");
+    }
+    return chunks[0];
+  }
+
+  /**
+   * The samples of the chunk at `ref`, whatever its encoding: fresh arrays,
+   * timestamps exact, values with their exact float64 bits (NaN payloads
+   * kept). The fast path for queries: dense records decode straight to
+   * samples. Throws BlockCorruptError on any defect.
+   */
+  samples(ref: ChunkRef): ChunkSamples {
+    const { encoding, data } = this.record(ref);
+    if (encoding === ChunkEncoding.DENSE) return this.#denseSamples(ref, data);
+    if (encoding !== ChunkEncoding.XOR) throw this.#badEncoding(ref, encoding);
+    const dec = this.#decoder ??= new XorDecoder(this.#engine);
+    let n: number;
+    try {
+      n = dec.decode(data);
+    } catch (e) {
       throw new BlockCorruptError(
         this.dir,
         CHUNKS_FILE,
-        `chunk at ${ref.offset} has unknown encoding ${encoding}`,
+        `chunk at ${ref.offset} does not decode: ${e}`,
       );
     }
-    return data;
+    const ts = dec.timestamps.slice();
+    if (n === 0) {
+      throw new BlockCorruptError(
+        this.dir,
+        CHUNKS_FILE,
+        `chunk at ${ref.offset} holds no samples`,
+      );
+    }
+    const values = new Float64Array(n);
+    const v = dec.values;
+    new Uint32Array(values.buffer).set(
+      new Uint32Array(v.buffer, v.byteOffset, 2 * n),
+    );
+    return { ts, values };
+  }
+
+  #badEncoding(ref: ChunkRef, encoding: number): BlockCorruptError {
+    return new BlockCorruptError(
+      this.dir,
+      CHUNKS_FILE,
+      `chunk at ${ref.offset} has unknown encoding ${encoding}`,
+    );
+  }
+
+  #denseSamples(ref: ChunkRef, data: Uint8Array): ChunkSamples {
+    try {
+      const { header, values } = decodeDenseRecord(data);
+      const stream = this.#stream(header.streamOffset);
+      const { n, streamStart } = header;
+      if (streamStart + n > stream.length) {
+        throw new DecodeError("record reaches past its timestamp stream");
+      }
+      const ts = stream.slice(streamStart, streamStart + n);
+      if (ts[0] !== ref.minTime || ts[n - 1] !== ref.maxTime) {
+        throw new DecodeError("record's time range differs from the index");
+      }
+      return { ts, values };
+    } catch (e) {
+      throw asCorrupt(e, this.dir, CHUNKS_FILE);
+    }
+  }
+
+  /** The decoded timestamp stream whose record starts at `offset`. */
+  #stream(offset: number): Float64Array {
+    const cached = this.#streams.get(offset);
+    if (cached) {
+      this.#streams.delete(offset);
+      this.#streams.set(offset, cached);
+      return cached;
+    }
+    const { encoding, data } = this.#chunks.recordAt(offset);
+    if (encoding !== ChunkEncoding.TIMESTAMPS) {
+      throw new DecodeError(`record at ${offset} is not a timestamp stream`);
+    }
+    const ts = decodeTimestampStream(data);
+    while (
+      this.#streamsKept + ts.length > STREAM_CACHE_BUDGET && this.#streams.size
+    ) {
+      const [oldest, old] = this.#streams.entries().next().value!;
+      this.#streams.delete(oldest);
+      this.#streamsKept -= old.length;
+    }
+    this.#streams.set(offset, ts);
+    this.#streamsKept += ts.length;
+    return ts;
   }
 
   /** Label names of the block (or of the series matching `matchers`), sorted. */
@@ -259,6 +395,9 @@ export class BlockReader {
   close(): void {
     this.#closed = true;
     this.#chunks.close();
+    this.#decoder?.free();
+    this.#decoder = null;
+    this.#streams.clear();
   }
 
   [Symbol.dispose](): void {

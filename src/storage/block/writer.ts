@@ -20,15 +20,22 @@ import { encodeIndex, type IndexSeries } from "./index_writer.ts";
 import { compareLabels } from "./labels_order.ts";
 import { type BlockMeta, newBlockId, serializeMeta } from "./meta.ts";
 import { crc32c } from "../../codec/crc32c.ts";
+import type { Engine } from "../../bindings/engine.ts";
+import { defaultEngine } from "./default_engine.ts";
+import {
+  type SeriesSamples,
+  SeriesWriter,
+  type WriteStats,
+} from "./series_writer.ts";
 
 /** One chunk to store. */
 export interface BlockChunkInput {
   /** First and last sample's timestamps (both inclusive). */
   minTime: number;
   maxTime: number;
-  /** The chunk's bytes (Prometheus XOR unless `encoding` says otherwise). */
+  /** The chunk's bytes: a Prometheus XOR chunk. */
   data: Uint8Array;
-  /** Chunk encoding id (default 1 = XOR). */
+  /** Chunk encoding id: 1 = XOR (the default) is the only one accepted. */
   encoding?: number;
 }
 
@@ -38,6 +45,16 @@ export interface BlockSeriesInput {
   chunks: readonly BlockChunkInput[];
 }
 
+/**
+ * One series to store given as samples (compaction's path): timestamps
+ * integral ms, strictly increasing, inside the block; values with exact
+ * float64 bits (NaN payloads kept).
+ */
+export interface BlockSamplesInput {
+  labels: Labels;
+  samples: SeriesSamples;
+}
+
 /** What to write. */
 export interface WriteBlockOptions {
   tenant: string;
@@ -45,7 +62,19 @@ export interface WriteBlockOptions {
   minTime: number;
   maxTime: number;
   /** Series in any order (sorted by labels on write); label sets unique. */
-  series: Iterable<BlockSeriesInput> | AsyncIterable<BlockSeriesInput>;
+  series:
+    | Iterable<BlockSeriesInput | BlockSamplesInput>
+    | AsyncIterable<BlockSeriesInput | BlockSamplesInput>;
+  /**
+   * Engine used to decode the XOR input and encode XOR fallbacks (default:
+   * a module loaded once for the block code). Pass the store's engine.
+   */
+  engine?: Engine;
+  /**
+   * Write dense records where they are smaller (default true); false
+   * stores the XOR chunks as given.
+   */
+  dense?: boolean;
   /** Compaction level (default 1). */
   level?: number;
   /** Level-1 ids whose data this block holds (default: the new block itself). */
@@ -59,6 +88,8 @@ export interface WriteBlockOptions {
 /** A written block: its meta and directory. */
 export interface WrittenBlock extends BlockMeta {
   dir: string;
+  /** Bytes of the chunks file by kind (benchmarks). */
+  stats: WriteStats;
 }
 
 /**
@@ -83,25 +114,30 @@ export async function writeBlock(
   await Deno.mkdir(blocksDir, { recursive: true });
   await Deno.mkdir(tmp);
   let chunksWriter: ChunksFileWriter | null = null;
+  let seriesWriter: SeriesWriter | null = null;
   try {
+    const engine = opts.engine ?? await defaultEngine();
     chunksWriter = await ChunksFileWriter.create(`${tmp}/${CHUNKS_FILE}`);
+    seriesWriter = new SeriesWriter(chunksWriter, engine, opts.dense ?? true);
     const entries: IndexSeries[] = [];
     let numSamples = 0;
     let numChunks = 0;
     let sorted = true;
     for await (const s of opts.series) {
-      const refs: ChunkRef[] = [];
-      let prevMax = minTime - 1;
-      for (const c of s.chunks) {
-        checkChunk(c, prevMax, maxTime, s.labels);
-        prevMax = c.maxTime;
-        const encoding = c.encoding ?? ChunkEncoding.XOR;
-        const at = await chunksWriter.append(encoding, c.data);
-        refs.push({ minTime: c.minTime, maxTime: c.maxTime, ...at });
-        if (encoding === ChunkEncoding.XOR) {
-          numSamples += (c.data[0] << 8) | c.data[1];
+      let written: { refs: ChunkRef[]; samples: number };
+      if ("samples" in s) {
+        checkSamples(s.samples, minTime, maxTime, s.labels);
+        written = await seriesWriter.writeSamples(s.samples);
+      } else {
+        let prevMax = minTime - 1;
+        for (const c of s.chunks) {
+          checkChunk(c, prevMax, maxTime, s.labels);
+          prevMax = c.maxTime;
         }
+        written = await seriesWriter.writeChunks(s.chunks);
       }
+      const refs = written.refs;
+      numSamples += written.samples;
       numChunks += refs.length;
       const last = entries[entries.length - 1];
       if (last && compareLabels(last.labels, s.labels) >= 0) sorted = false;
@@ -117,6 +153,7 @@ export async function writeBlock(
     }
     const chunks = await chunksWriter.finish();
     chunksWriter = null;
+    const stats = seriesWriter.stats;
 
     const index = encodeIndex(entries, minTime);
     await writeSynced(`${tmp}/${INDEX_FILE}`, index);
@@ -144,11 +181,35 @@ export async function writeBlock(
     );
     await Deno.rename(tmp, dir);
     await syncDir(blocksDir);
-    return { ...meta, dir };
+    return { ...meta, dir, stats };
   } catch (e) {
     chunksWriter?.abort();
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
     throw e;
+  } finally {
+    seriesWriter?.free();
+  }
+}
+
+function checkSamples(
+  s: SeriesSamples,
+  blockMin: number,
+  blockMax: number,
+  labels: Labels,
+): void {
+  const { ts, values } = s;
+  let ok = ts.length === values.length;
+  let prev = blockMin - 1;
+  for (let i = 0; ok && i < ts.length; i++) {
+    ok = Number.isSafeInteger(ts[i]) && ts[i] > prev;
+    prev = ts[i];
+  }
+  if (!ok || prev >= blockMax) {
+    throw new RangeError(
+      `samples of ${
+        JSON.stringify(labels)
+      } are out of order or outside the block`,
+    );
   }
 }
 
@@ -169,10 +230,10 @@ function checkChunk(
     );
   }
   const enc = c.encoding ?? ChunkEncoding.XOR;
-  if (!Number.isInteger(enc) || enc < 1 || enc > 255) {
-    throw new RangeError(`bad chunk encoding ${enc}`);
+  if (enc !== ChunkEncoding.XOR) {
+    throw new RangeError(`chunk encoding ${enc}: input chunks must be XOR`);
   }
-  if (enc === ChunkEncoding.XOR && c.data.length < 2) {
+  if (c.data.length < 2) {
     throw new RangeError("XOR chunk shorter than its header");
   }
 }
