@@ -75,7 +75,7 @@ export async function run(): Promise<SuiteResult> {
     const db = await Db.open({ dataDir: dir, engine });
     const first2h = 480;
     let t0 = performance.now();
-    let c0 = cpuSeconds();
+    const c0 = cpuSeconds();
     const n = await ingest(db, work, 0, first2h);
     let secs = (performance.now() - t0) / 1000;
     figures.append10k_samplesPerSec = n / secs;

@@ -8,7 +8,7 @@ import { Db } from "../src/storage/db.ts";
 
 const H = 3600_000;
 
-async function samples(db: Db, tenant: string): Promise<Map<string, number[]>> {
+function samples(db: Db, tenant: string): Map<string, number[]> {
   const q = db.querier(tenant, -Infinity, Infinity);
   const out = new Map<string, number[]>();
   for (const s of q.select([newMatcher("=~", "__name__", ".+")])) {
@@ -47,8 +47,8 @@ Deno.test("deletion from head and blocks, surviving a reopen, per tenant", async
     );
     assert.ok(n >= 2, `${n} series touched`);
     const check = async (what: string) => {
-      const acme = await samples(db, "acme");
-      const globex = await samples(db, "globex");
+      const acme = samples(db, "acme");
+      const globex = samples(db, "globex");
       const ta = acme.get(labelsKey(a))!;
       assert.ok(
         ta.every((t) => t < t0 + H || t > t0 + 3 * H),
@@ -77,10 +77,10 @@ Deno.test("deletion from head and blocks, surviving a reopen, per tenant", async
       -Infinity,
       Infinity,
     );
-    assert.equal((await samples(db, "acme")).has(labelsKey(b)), false);
+    assert.equal((samples(db, "acme")).has(labelsKey(b)), false);
     await db.close();
     db = await Db.open({ dataDir: dir });
-    assert.equal((await samples(db, "acme")).has(labelsKey(b)), false);
+    assert.equal((samples(db, "acme")).has(labelsKey(b)), false);
     await db.close();
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -39,7 +39,7 @@ class BlockSeriesView implements Series {
       ptr: 0,
       len: 0,
       bytes: null,
-      load: () => this.q.reader.chunk(ref),
+      samples: () => this.q.reader.samples(ref),
     }));
   }
 

@@ -65,7 +65,7 @@ export class TenantBlocks {
     for (const meta of listing.blocks) {
       if (superseded.has(meta.dir)) continue;
       try {
-        b.readers.push(await BlockReader.open(meta.dir));
+        b.readers.push(await BlockReader.open(meta.dir, { engine }));
       } catch (e) {
         console.warn(
           `tidemark: skipping corrupt block ${meta.dir}: ${
@@ -126,13 +126,16 @@ export class TenantBlocks {
         const written = await writeBlock(
           this.dir,
           {
+            engine: this.engine,
             tenant: this.tenant,
             minTime: start,
             maxTime: end,
             series: headSeriesInRange(this.engine, decoder, picked, start, end),
           },
         );
-        this.readers.push(await BlockReader.open(written.dir));
+        this.readers.push(
+          await BlockReader.open(written.dir, { engine: this.engine }),
+        );
         this.#sort();
       }
     } finally {
@@ -166,7 +169,9 @@ export class TenantBlocks {
           group.map((r) => r.dir),
           this.dir,
         );
-        const fresh = await BlockReader.open(written.dir);
+        const fresh = await BlockReader.open(written.dir, {
+          engine: this.engine,
+        });
         this.readers = this.readers.filter((r) => !group.includes(r));
         this.readers.push(fresh);
         this.#sort();
@@ -210,6 +215,7 @@ export class TenantBlocks {
       let written;
       try {
         written = await writeBlock(this.dir, {
+          engine: this.engine,
           tenant: this.tenant,
           minTime: reader.meta.minTime,
           maxTime: reader.meta.maxTime,
@@ -221,7 +227,9 @@ export class TenantBlocks {
       } finally {
         decoder.free();
       }
-      const fresh = await BlockReader.open(written.dir);
+      const fresh = await BlockReader.open(written.dir, {
+        engine: this.engine,
+      });
       this.readers = this.readers.filter((r) => r !== reader);
       this.readers.push(fresh);
       this.#sort();

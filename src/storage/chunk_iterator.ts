@@ -22,6 +22,8 @@ export interface ChunkSource {
   bytes: Uint8Array | null;
   /** Reads the bytes on first use (block chunks). */
   load?: () => Uint8Array;
+  /** Gives the decoded samples directly (dense block records); values bit-exact. */
+  samples?: () => { ts: Float64Array; values: Float64Array };
 }
 
 /** Decodes chunks into copies owned by the iterator (engine views may detach). */
@@ -38,6 +40,10 @@ export class ChunkDecoder {
     ts: Float64Array,
     values: Float64Array,
   ): [Float64Array, Float64Array, number] {
+    if (src.samples) {
+      const got = src.samples();
+      return [got.ts, got.values, got.ts.length];
+    }
     const e = this.engine;
     let ptr = src.ptr;
     let len = src.len;

@@ -5,7 +5,6 @@
  * at select time, so appends after it are not seen (snapshot reads).
  * @module
  */
-import type { Engine } from "../../bindings/engine.ts";
 import { encodeChunks } from "../../bindings/xor.ts";
 import type { Labels } from "../../model/labels.ts";
 import { compareLabels } from "../block/labels_order.ts";
