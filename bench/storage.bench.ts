@@ -13,7 +13,12 @@ import { Db } from "../src/storage/db.ts";
 import { generateWorkload, sampleCount } from "./data/generator.ts";
 import type { SuiteResult } from "./_harness.ts";
 
-/** Appends a workload scrape by scrape in requests of 2,000 samples. */
+/**
+ * Appends a workload scrape by scrape in requests of 2,000 samples, from
+ * four concurrent writers with the series sharded between them (as the
+ * side-by-side harness feeds the peers over four connections, each keeping
+ * its series in time order).
+ */
 async function ingest(
   db: Db,
   series: {
@@ -23,23 +28,28 @@ async function ingest(
   }[],
   from = 0,
   to = series[0].ts.length,
+  writers = 4,
 ): Promise<number> {
   let n = 0;
-  for (let i = from; i < to; i++) {
-    let app = db.appender("bench");
-    let inReq = 0;
-    for (const s of series) {
-      const labels = typeof s.labels === "function" ? s.labels() : s.labels;
-      app.appendSeries(labels, [s.ts[i]], s.values.subarray(i, i + 1));
-      n++;
-      if (++inReq === 2000) {
-        await app.commit();
-        app = db.appender("bench");
-        inReq = 0;
+  const one = async (w: number) => {
+    for (let i = from; i < to; i++) {
+      let app = db.appender("bench");
+      let inReq = 0;
+      for (let k = w; k < series.length; k += writers) {
+        const s = series[k];
+        const labels = typeof s.labels === "function" ? s.labels() : s.labels;
+        app.appendSeries(labels, [s.ts[i]], s.values.subarray(i, i + 1));
+        n++;
+        if (++inReq === 2000) {
+          await app.commit();
+          app = db.appender("bench");
+          inReq = 0;
+        }
       }
+      await app.commit();
     }
-    await app.commit();
-  }
+  };
+  await Promise.all(Array.from({ length: writers }, (_, w) => one(w)));
   return n;
 }
 

@@ -46,7 +46,7 @@ Deno.test("deletion from head and blocks, surviving a reopen, per tenant", async
       t0 + 3 * H,
     );
     assert.ok(n >= 2, `${n} series touched`);
-    const check = async (what: string) => {
+    const check = (what: string) => {
       const acme = samples(db, "acme");
       const globex = samples(db, "globex");
       const ta = acme.get(labelsKey(a))!;
@@ -66,10 +66,10 @@ Deno.test("deletion from head and blocks, surviving a reopen, per tenant", async
         `${what}: other tenant untouched`,
       );
     };
-    await check("after delete");
+    check("after delete");
     await db.close();
     db = await Db.open({ dataDir: dir }); // the WAL's tombstone deletes again
-    await check("after reopen");
+    check("after reopen");
     // Deleting everything of a series removes it.
     await db.deleteSeries(
       "acme",
