@@ -70,6 +70,7 @@ export interface ReplayStats {
 export class Db implements Storage {
   readonly #heads = new Map<TenantId, TenantHead>();
   readonly #blocks = new Map<TenantId, TenantBlocks>();
+  readonly #openQueriers = new Map<TenantId, number>();
   #closed = false;
   #maintaining: Promise<MaintenanceReport> | null = null;
   replay: ReplayStats = { series: 0, samples: 0, seconds: 0 };
@@ -225,7 +226,7 @@ export class Db implements Storage {
       if (Number.isFinite(newest)) {
         report.blocksDropped += await blocks.dropBefore(newest - retention);
       }
-      if (!head || head.readers === 0) blocks.closeRetired();
+      if ((this.#openQueriers.get(tenant) ?? 0) === 0) blocks.closeRetired();
     }
     await this.#truncateWal();
     return report;
@@ -264,12 +265,30 @@ export class Db implements Storage {
     if (!h && blocks.length === 0) return EMPTY_QUERIER;
     const parts: Querier[] = [...blocks];
     if (h) parts.push(new HeadQuerier(h, mint, maxt));
-    const q = parts.length === 1 ? parts[0] : new MergeQuerier(parts);
+    let q = parts.length === 1 ? parts[0] : new MergeQuerier(parts);
     const cap = this.options.maxSamplesPerQuery;
     const limit = typeof cap === "function" ? cap(tenant) : cap;
-    return limit !== undefined && Number.isFinite(limit)
-      ? new LimitedQuerier(q, limit)
-      : q;
+    if (limit !== undefined && Number.isFinite(limit)) {
+      q = new LimitedQuerier(q, limit);
+    }
+    // Count open queriers: block readers retired by compaction, retention
+    // or deletion are closed only when none can still read them.
+    this.#openQueriers.set(tenant, (this.#openQueriers.get(tenant) ?? 0) + 1);
+    let closed = false;
+    const inner = q;
+    return {
+      select: (m, hints) => inner.select(m, hints),
+      labelNames: (m) => inner.labelNames(m),
+      labelValues: (n, m) => inner.labelValues(n, m),
+      close: () => {
+        if (closed) return;
+        closed = true;
+        inner.close();
+        const left = (this.#openQueriers.get(tenant) ?? 1) - 1;
+        this.#openQueriers.set(tenant, left);
+        if (left === 0) this.#blocks.get(tenant)?.closeRetired();
+      },
+    };
   }
 
   /**
