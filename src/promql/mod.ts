@@ -34,3 +34,13 @@ export {
   formatNumber,
   pretty,
 } from "./printer.ts";
+export { PromQLEngine, type PromQLEngineOptions } from "./engine.ts";
+export { formatValue } from "./format_value.ts";
+export {
+  type MatrixSeries,
+  QueryError,
+  type QueryErrorType,
+  type QueryResult,
+  type QueryValue,
+  type VectorSample,
+} from "./value.ts";

@@ -1,0 +1,224 @@
+/**
+ * The PromQL engine: instant and range queries over a `Storage`, with
+ * Prometheus 3 semantics (5-minute lookback, left-open range windows,
+ * delayed metric-name removal, subqueries aligned to absolute steps).
+ *
+ * @example
+ * ```ts
+ * const engine = new PromQLEngine(db);
+ * const r = await engine.instantQuery("tenant", "sum(rate(x[5m]))", Date.now());
+ * ```
+ * @module
+ */
+import { type Labels, labelsKey } from "../model/labels.ts";
+import type { Storage, TenantId } from "../storage/interface.ts";
+import type { Expr } from "./ast.ts";
+import { ParseError } from "./errors.ts";
+import { compareLabels, withoutName } from "./eval_labels.ts";
+import type { EvalValue } from "./eval_types.ts";
+import { Evaluator } from "./evaluator.ts";
+import { parse } from "./parser.ts";
+import {
+  type MatrixSeries,
+  QueryError,
+  type QueryResult,
+  type VectorSample,
+} from "./value.ts";
+
+/** Engine limits and defaults. */
+export interface PromQLEngineOptions {
+  /** How far back an instant selector looks for a sample (ms). */
+  lookbackDeltaMs?: number;
+  /** Wall-clock limit of one query (ms). */
+  timeoutMs?: number;
+  /** Most samples one query may hold in memory. */
+  maxSamples?: number;
+  /** Most steps of a range query. */
+  maxPointsPerSeries?: number;
+  /** Subquery step when none is written (ms). */
+  defaultSubqueryStepMs?: number;
+}
+
+/** Evaluates PromQL queries against a store. */
+export class PromQLEngine {
+  readonly #opts: Required<PromQLEngineOptions>;
+
+  constructor(readonly storage: Storage, opts: PromQLEngineOptions = {}) {
+    this.#opts = {
+      lookbackDeltaMs: opts.lookbackDeltaMs ?? 300_000,
+      timeoutMs: opts.timeoutMs ?? 120_000,
+      maxSamples: opts.maxSamples ?? 50_000_000,
+      maxPointsPerSeries: opts.maxPointsPerSeries ?? 11_000,
+      defaultSubqueryStepMs: opts.defaultSubqueryStepMs ?? 60_000,
+    };
+  }
+
+  /** Evaluates `query` at `timeMs`. */
+  instantQuery(
+    tenant: TenantId,
+    query: string,
+    timeMs: number,
+  ): Promise<QueryResult> {
+    return Promise.resolve().then(() => {
+      const expr = parseQuery(query);
+      const ev = this.#evaluator(tenant, timeMs, timeMs, 0);
+      const value = ev.eval(expr, {
+        times: Float64Array.of(timeMs),
+        interval: 0,
+      });
+      return {
+        value: instantValue(value, timeMs),
+        warnings: [...ev.warnings],
+        infos: [...ev.infos],
+      };
+    });
+  }
+
+  /** Evaluates `query` at start, start + step, … up to end (inclusive). */
+  rangeQuery(
+    tenant: TenantId,
+    query: string,
+    startMs: number,
+    endMs: number,
+    stepMs: number,
+  ): Promise<QueryResult> {
+    return Promise.resolve().then(() => {
+      if (!(stepMs > 0)) {
+        throw new QueryError(
+          "bad_data",
+          "zero or negative query resolution step widths are not accepted. Try a positive integer",
+        );
+      }
+      if (endMs < startMs) {
+        throw new QueryError(
+          "bad_data",
+          "end timestamp must not be before start time",
+        );
+      }
+      const n = Math.floor((endMs - startMs) / stepMs) + 1;
+      if (n > this.#opts.maxPointsPerSeries) {
+        throw new QueryError(
+          "bad_data",
+          `exceeded maximum resolution of ${this.#opts.maxPointsPerSeries} points per timeseries. Try decreasing the query resolution (?step=XX)`,
+        );
+      }
+      const expr = parseQuery(query);
+      if (expr.valueType !== "scalar" && expr.valueType !== "vector") {
+        throw new QueryError(
+          "bad_data",
+          `invalid expression type "${
+            expr.valueType === "matrix" ? "range vector" : expr.valueType
+          }" for range query, must be Scalar or instant Vector`,
+        );
+      }
+      const times = new Float64Array(n);
+      for (let i = 0; i < n; i++) times[i] = startMs + i * stepMs;
+      const ev = this.#evaluator(tenant, startMs, endMs, stepMs);
+      const value = ev.eval(expr, { times, interval: stepMs });
+      return {
+        value: { type: "matrix", series: rangeMatrix(value, times) },
+        warnings: [...ev.warnings],
+        infos: [...ev.infos],
+      };
+    });
+  }
+
+  #evaluator(
+    tenant: TenantId,
+    start: number,
+    end: number,
+    step: number,
+  ): Evaluator {
+    return new Evaluator(
+      this.storage,
+      tenant,
+      {
+        lookbackDeltaMs: this.#opts.lookbackDeltaMs,
+        maxSamples: this.#opts.maxSamples,
+        deadline: Date.now() + this.#opts.timeoutMs,
+        defaultSubqueryStepMs: this.#opts.defaultSubqueryStepMs,
+      },
+      start,
+      end,
+      step,
+    );
+  }
+}
+
+function parseQuery(query: string): Expr {
+  try {
+    return parse(query);
+  } catch (e) {
+    if (e instanceof ParseError) throw new QueryError("bad_data", e.message);
+    throw e;
+  }
+}
+
+const DUPLICATE = "vector cannot contain metrics with the same labelset";
+
+function instantValue(v: EvalValue, t: number): QueryResult["value"] {
+  switch (v.type) {
+    case "scalar":
+      return { type: "scalar", t, v: v.v[0] };
+    case "string":
+      return { type: "string", t, v: v.v };
+    case "vector": {
+      const seen = new Set<string>();
+      const samples: VectorSample[] = v.steps[0].map((s) => {
+        const metric = s.dropName ? withoutName(s.metric) : s.metric;
+        const key = labelsKey(metric);
+        if (seen.has(key)) throw new QueryError("execution", DUPLICATE);
+        seen.add(key);
+        return { metric, t, v: s.v };
+      });
+      return { type: "vector", samples };
+    }
+    case "matrix": {
+      const byKey = new Map<string, MatrixSeries>();
+      for (const s of v.series) {
+        const metric = s.dropName ? withoutName(s.metric) : s.metric;
+        const key = labelsKey(metric);
+        if (byKey.has(key)) throw new QueryError("execution", DUPLICATE);
+        byKey.set(key, { metric, ts: s.ts, values: s.vs });
+      }
+      return { type: "matrix", series: sortSeries([...byKey.values()]) };
+    }
+  }
+}
+
+function sortSeries(series: MatrixSeries[]): MatrixSeries[] {
+  return series.sort((a, b) => compareLabels(a.metric, b.metric));
+}
+
+function rangeMatrix(v: EvalValue, times: Float64Array): MatrixSeries[] {
+  if (v.type === "scalar") {
+    return [{ metric: [], ts: times.slice(), values: v.v.slice() }];
+  }
+  if (v.type !== "vector") {
+    throw new QueryError("bad_data", `invalid expression type for range query`);
+  }
+  const acc = new Map<string, { metric: Labels; ts: number[]; vs: number[] }>();
+  for (let i = 0; i < times.length; i++) {
+    for (const s of v.steps[i]) {
+      const metric = s.dropName ? withoutName(s.metric) : s.metric;
+      const key = labelsKey(metric);
+      let a = acc.get(key);
+      if (!a) {
+        a = { metric, ts: [], vs: [] };
+        acc.set(key, a);
+      }
+      if (a.ts.length > 0 && a.ts[a.ts.length - 1] === times[i]) {
+        throw new QueryError("execution", DUPLICATE);
+      }
+      a.ts.push(times[i]);
+      a.vs.push(s.v);
+    }
+  }
+  return sortSeries(
+    [...acc.values()].map((a) => ({
+      metric: a.metric,
+      ts: Float64Array.from(a.ts),
+      values: Float64Array.from(a.vs),
+    })),
+  );
+}

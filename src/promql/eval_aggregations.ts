@@ -1,0 +1,232 @@
+/**
+ * Aggregation operators: samples grouped per step by their `by`/`without`
+ * labels (the metric name always goes unless named in `by`).
+ * @module
+ */
+import { type Labels, labelsKey, METRIC_NAME } from "../model/labels.ts";
+import type { AggregateExpr } from "./ast.ts";
+import { dropLabels, keepLabels, setLabel } from "./eval_labels.ts";
+import { kahanSum, mean, quantile, variance } from "./eval_math.ts";
+import type { EvalContext, EvalValue, Sample } from "./eval_types.ts";
+import type { Evaluator } from "./evaluator.ts";
+import { formatValue } from "./format_value.ts";
+import { labelsXxhash } from "./label_hash.ts";
+import { QueryError } from "./value.ts";
+
+interface Group {
+  metric: Labels;
+  samples: Sample[];
+  /** Some member's name is to be dropped (only matters with `by (__name__)`). */
+  dropName: boolean;
+}
+
+/** Evaluates `op by|without (...) ([param,] expr)`. */
+export function evalAggregate(
+  ev: Evaluator,
+  e: AggregateExpr,
+  ctx: EvalContext,
+): EvalValue {
+  const input = ev.eval(e.expr, ctx);
+  if (input.type !== "vector") {
+    throw new QueryError("execution", `cannot aggregate a ${input.type}`);
+  }
+  let param: Float64Array | null = null;
+  let label = "";
+  if (e.param) {
+    const p = ev.eval(e.param, ctx);
+    if (p.type === "scalar") param = p.v;
+    else if (p.type === "string") label = p.v;
+  }
+  if (e.op === "count_values" && (label === "" || !label.isWellFormed())) {
+    throw new QueryError(
+      "execution",
+      `invalid label name ${JSON.stringify(label)}`,
+    );
+  }
+  const names = new Set(e.grouping);
+  if (e.without) names.add(METRIC_NAME);
+  const steps = input.steps.map((samples, i) => {
+    ev.checkDeadline();
+    const groups = new Map<string, Group>();
+    for (const s of samples) {
+      // The to-be-dropped name still partitions `by (__name__)` (as in Prometheus 3).
+      const metric = e.without
+        ? dropLabels(s.metric, names)
+        : keepLabels(s.metric, names);
+      const key = labelsKey(metric);
+      let g = groups.get(key);
+      if (!g) {
+        g = { metric, samples: [], dropName: false };
+        groups.set(key, g);
+      }
+      g.samples.push(s);
+      if (s.dropName) g.dropName = true;
+    }
+    return aggregateStep(
+      ev,
+      e,
+      [...groups.values()],
+      param ? param[i] : NaN,
+      label,
+    );
+  });
+  return { type: "vector", steps };
+}
+
+function kOf(p: number): number {
+  if (Number.isNaN(p)) {
+    throw new QueryError("execution", "Parameter value is NaN");
+  }
+  if (p >= Number.MAX_SAFE_INTEGER) return Number.MAX_SAFE_INTEGER;
+  if (p <= -Number.MAX_SAFE_INTEGER) return 0;
+  return Math.trunc(p);
+}
+
+function byValue(desc: boolean) {
+  return (a: Sample, b: Sample): number => {
+    // NaN sorts after every number for topk and bottomk alike.
+    if (Number.isNaN(a.v)) return Number.isNaN(b.v) ? 0 : 1;
+    if (Number.isNaN(b.v)) return -1;
+    return desc ? b.v - a.v : a.v - b.v;
+  };
+}
+
+function aggregateStep(
+  ev: Evaluator,
+  e: AggregateExpr,
+  groups: Group[],
+  param: number,
+  label: string,
+): Sample[] {
+  const out: Sample[] = [];
+  const values = (g: Group) => g.samples.map((s) => s.v);
+  switch (e.op) {
+    case "sum":
+      for (const g of groups) {
+        out.push({
+          metric: g.metric,
+          v: kahanSum(values(g)),
+          dropName: g.dropName,
+        });
+      }
+      break;
+    case "avg":
+      for (const g of groups) {
+        out.push({
+          metric: g.metric,
+          v: mean(values(g)),
+          dropName: g.dropName,
+        });
+      }
+      break;
+    case "count":
+      for (const g of groups) {
+        out.push({
+          metric: g.metric,
+          v: g.samples.length,
+          dropName: g.dropName,
+        });
+      }
+      break;
+    case "group":
+      for (const g of groups) {
+        out.push({ metric: g.metric, v: 1, dropName: g.dropName });
+      }
+      break;
+    case "min":
+    case "max":
+      for (const g of groups) {
+        let m = g.samples[0].v;
+        for (const s of g.samples) {
+          if ((e.op === "max" ? s.v > m : s.v < m) || Number.isNaN(m)) m = s.v;
+        }
+        out.push({ metric: g.metric, v: m, dropName: g.dropName });
+      }
+      break;
+    case "stddev":
+    case "stdvar":
+      for (const g of groups) {
+        const v = variance(values(g));
+        out.push({
+          metric: g.metric,
+          v: e.op === "stddev" ? Math.sqrt(v) : v,
+          dropName: g.dropName,
+        });
+      }
+      break;
+    case "quantile":
+      if (groups.length > 0 && !(param >= 0 && param <= 1)) {
+        ev.warnings.add(
+          `PromQL warning: quantile value should be between 0 and 1, got ${
+            formatValue(param)
+          }`,
+        );
+      }
+      for (const g of groups) {
+        out.push({
+          metric: g.metric,
+          v: quantile(param, values(g)),
+          dropName: g.dropName,
+        });
+      }
+      break;
+    case "count_values": {
+      for (const g of groups) {
+        const counts = new Map<string, number>();
+        for (const s of g.samples) {
+          const key = formatValue(s.v);
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+        }
+        for (const [value, count] of counts) {
+          out.push({
+            metric: setLabel(g.metric, label, value),
+            v: count,
+            dropName: g.dropName,
+          });
+        }
+      }
+      break;
+    }
+    case "topk":
+    case "bottomk": {
+      const k = kOf(param);
+      if (groups.length === 0) break;
+      if (k < 1) break;
+      for (const g of groups) {
+        const sorted = g.samples.slice().sort(byValue(e.op === "topk"));
+        out.push(...sorted.slice(0, k));
+      }
+      break;
+    }
+    case "limitk": {
+      const k = kOf(param);
+      if (groups.length === 0) break;
+      if (k < 1) break;
+      for (const g of groups) out.push(...g.samples.slice(0, k));
+      break;
+    }
+    case "limit_ratio": {
+      if (Number.isNaN(param)) {
+        throw new QueryError("execution", "Ratio value is NaN");
+      }
+      if (groups.length === 0) break;
+      let r = param;
+      if (r < -1 || r > 1) {
+        ev.warnings.add(
+          `PromQL warning: ratio value should be between -1 and 1, got ${
+            formatValue(r)
+          }, capping to ${r < 0 ? -1 : 1}`,
+        );
+        r = r < 0 ? -1 : 1;
+      }
+      for (const g of groups) {
+        for (const s of g.samples) {
+          const offset = labelsXxhash(s.metric) / 18446744073709551615;
+          if ((r >= 0 && offset < r) || (r < 0 && offset >= 1 + r)) out.push(s);
+        }
+      }
+      break;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,398 @@
+/**
+ * The evaluator: walks a checked syntax tree and computes each node at all
+ * steps of the query at once. Selectors read each series once into
+ * Float64Arrays and answer every step from them (binary search for the
+ * lookback sample or window bounds); nothing goes back to storage per step.
+ * @module
+ */
+import type { Labels } from "../model/labels.ts";
+import type { Matcher } from "../model/matcher.ts";
+import type { Storage, TenantId } from "../storage/interface.ts";
+import {
+  type AtModifier,
+  type DurationExpr,
+  evalDuration,
+  type Expr,
+  type MatrixSelector,
+  type SubqueryExpr,
+  type VectorSelector,
+} from "./ast.ts";
+import { evalAggregate } from "./eval_aggregations.ts";
+import { evalBinary } from "./eval_binary.ts";
+import { evalCall } from "./eval_functions.ts";
+import { labelsKey } from "../model/labels.ts";
+import type {
+  EvalContext,
+  EvalValue,
+  RangeSeries,
+  Sample,
+  Windows,
+} from "./eval_types.ts";
+import { QueryError } from "./value.ts";
+
+/** Limits and defaults of one evaluation. */
+export interface EvaluatorOptions {
+  lookbackDeltaMs: number;
+  maxSamples: number;
+  deadline: number;
+  /** Subquery step when none is written. */
+  defaultSubqueryStepMs: number;
+}
+
+/** Raw samples of one series, stale markers flagged. */
+interface RawSeries {
+  metric: Labels;
+  ts: Float64Array;
+  vs: Float64Array;
+  stale: Uint8Array;
+}
+
+/** First index in ts[lo..hi) with ts[i] > t. */
+export function upperBound(
+  ts: Float64Array,
+  t: number,
+  lo = 0,
+  hi = ts.length,
+): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid] <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Evaluates expressions of one query. */
+export class Evaluator {
+  readonly warnings = new Set<string>();
+  readonly infos = new Set<string>();
+  #samples = 0;
+  #checks = 0;
+
+  constructor(
+    readonly storage: Storage,
+    readonly tenant: TenantId,
+    readonly opts: EvaluatorOptions,
+    /** The query's start and end (ms), for `@ start()` / `@ end()`. */
+    readonly queryStart: number,
+    readonly queryEnd: number,
+    readonly stepMs: number,
+  ) {}
+
+  /** Throws a timeout once the deadline has passed (checked cheaply). */
+  checkDeadline(): void {
+    if ((++this.#checks & 63) === 0 && Date.now() > this.opts.deadline) {
+      throw new QueryError(
+        "timeout",
+        "query timed out in expression evaluation",
+      );
+    }
+  }
+
+  /** Accounts `n` samples held in memory; throws past the limit. */
+  addSamples(n: number): void {
+    this.#samples += n;
+    if (this.#samples > this.opts.maxSamples) {
+      throw new QueryError(
+        "execution",
+        "query processing would load too many samples into memory in query execution",
+      );
+    }
+  }
+
+  duration(d: DurationExpr): number {
+    return evalDuration(d, {
+      step: this.stepMs / 1000,
+      range: (this.queryEnd - this.queryStart) / 1000,
+    });
+  }
+
+  /** Seconds of a duration as integer milliseconds. */
+  durationMs(d: DurationExpr | null): number {
+    return d === null ? 0 : Math.round(this.duration(d) * 1000);
+  }
+
+  atTime(at: AtModifier): number {
+    if (at === "start") return this.queryStart;
+    if (at === "end") return this.queryEnd;
+    return at;
+  }
+
+  /** Per step, the time a selector or subquery looks at. */
+  effectiveTimes(
+    ctx: EvalContext,
+    at: AtModifier | null,
+    offsetMs: number,
+  ): Float64Array {
+    const out = new Float64Array(ctx.times.length);
+    const fixed = at === null ? null : this.atTime(at);
+    for (let i = 0; i < out.length; i++) {
+      out[i] = (fixed ?? ctx.times[i]) - offsetMs;
+    }
+    return out;
+  }
+
+  eval(e: Expr, ctx: EvalContext): EvalValue {
+    this.checkDeadline();
+    switch (e.type) {
+      case "NumberLiteral":
+        return {
+          type: "scalar",
+          v: new Float64Array(ctx.times.length).fill(e.value),
+        };
+      case "StringLiteral":
+        return { type: "string", v: e.value };
+      case "ParenExpr":
+        return this.eval(e.expr, ctx);
+      case "UnaryExpr": {
+        const v = this.eval(e.expr, ctx);
+        if (e.op === "+") return v;
+        if (v.type === "scalar") {
+          return {
+            type: "scalar",
+            v: v.v.map((x) => -x),
+          };
+        }
+        if (v.type === "vector") {
+          return {
+            type: "vector",
+            steps: v.steps.map((s) =>
+              s.map((x) => ({ metric: x.metric, v: -x.v, dropName: true }))
+            ),
+          };
+        }
+        throw new QueryError("execution", `unary minus on ${v.type}`);
+      }
+      case "VectorSelector":
+        return { type: "vector", steps: this.selectInstant(e, ctx, false) };
+      case "MatrixSelector":
+      case "SubqueryExpr": {
+        const w = this.windows(e, ctx);
+        // A range vector is only a query result at a single time.
+        const end = w.ends[0];
+        const series: RangeSeries[] = [];
+        for (const s of w.series) {
+          const lo = upperBound(s.ts, end - w.rangeMs);
+          const hi = upperBound(s.ts, end, lo);
+          if (hi > lo) {
+            series.push({
+              metric: s.metric,
+              ts: s.ts.slice(lo, hi),
+              vs: s.vs.slice(lo, hi),
+              dropName: s.dropName,
+            });
+          }
+        }
+        return { type: "matrix", series };
+      }
+      case "BinaryExpr":
+        return evalBinary(this, e, ctx);
+      case "AggregateExpr":
+        return evalAggregate(this, e, ctx);
+      case "Call":
+        return evalCall(this, e, ctx);
+    }
+  }
+
+  /** Reads the series a selector matches within [mint, maxt]. */
+  loadSeries(vs: VectorSelector, mint: number, maxt: number): RawSeries[] {
+    const q = this.storage.querier(this.tenant, mint, maxt);
+    try {
+      const selected = q.select(vs.matchers as readonly Matcher[], {
+        start: mint,
+        end: maxt,
+      });
+      const out: RawSeries[] = [];
+      let ts = new Float64Array(64);
+      let vals = new Float64Array(64);
+      let stale = new Uint8Array(64);
+      for (const s of selected) {
+        const it = s.iterator();
+        let n = 0;
+        let ok = it.seek(mint);
+        while (ok && it.t <= maxt) {
+          if (n === ts.length) {
+            const grow = (a: Float64Array) => {
+              const b = new Float64Array(a.length * 2);
+              b.set(a);
+              return b;
+            };
+            ts = grow(ts);
+            vals = grow(vals);
+            const st = new Uint8Array(stale.length * 2);
+            st.set(stale);
+            stale = st;
+          }
+          ts[n] = it.t;
+          vals[n] = it.v;
+          stale[n] = it.isStale() ? 1 : 0;
+          n++;
+          ok = it.next();
+        }
+        const err = it.err();
+        if (err) {
+          throw new QueryError(
+            "execution",
+            `reading ${vs.name}: ${err.message}`,
+          );
+        }
+        this.checkDeadline();
+        if (n === 0) continue;
+        this.addSamples(n);
+        out.push({
+          metric: s.labels,
+          ts: ts.slice(0, n),
+          vs: vals.slice(0, n),
+          stale: stale.slice(0, n),
+        });
+      }
+      return out;
+    } finally {
+      q.close();
+    }
+  }
+
+  /**
+   * An instant selector at every step: per series, the newest sample in
+   * (t - lookback, t], none when that sample is a stale marker. With
+   * `timestamps`, the value is the sample's time in seconds.
+   */
+  selectInstant(
+    vs: VectorSelector,
+    ctx: EvalContext,
+    timestamps: boolean,
+  ): Sample[][] {
+    const times = this.effectiveTimes(ctx, vs.at, this.durationMs(vs.offset));
+    const steps: Sample[][] = Array.from({ length: times.length }, () => []);
+    if (times.length === 0) return steps;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const t of times) {
+      if (t < lo) lo = t;
+      if (t > hi) hi = t;
+    }
+    const lookback = this.opts.lookbackDeltaMs;
+    for (const s of this.loadSeries(vs, lo - lookback + 1, hi)) {
+      for (let i = 0; i < times.length; i++) {
+        const t = times[i];
+        const j = upperBound(s.ts, t) - 1;
+        if (j < 0 || s.ts[j] <= t - lookback || s.stale[j]) continue;
+        steps[i].push({
+          metric: s.metric,
+          v: timestamps ? s.ts[j] / 1000 : s.vs[j],
+          dropName: false,
+        });
+      }
+    }
+    return steps;
+  }
+
+  /** The data and per-step windows of a range selector or subquery. */
+  windows(e: MatrixSelector | SubqueryExpr, ctx: EvalContext): Windows {
+    if (e.type === "MatrixSelector") {
+      const vs = e.selector;
+      const rangeMs = this.durationMs(e.range);
+      const ends = this.effectiveTimes(ctx, vs.at, this.durationMs(vs.offset));
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const t of ends) {
+        if (t < lo) lo = t;
+        if (t > hi) hi = t;
+      }
+      const series: RangeSeries[] = [];
+      if (ends.length > 0) {
+        for (const s of this.loadSeries(vs, lo - rangeMs + 1, hi)) {
+          let n = 0;
+          for (let i = 0; i < s.stale.length; i++) n += s.stale[i];
+          if (n === 0) {
+            series.push({
+              metric: s.metric,
+              ts: s.ts,
+              vs: s.vs,
+              dropName: false,
+            });
+            continue;
+          }
+          // Range windows never see stale markers.
+          const ts = new Float64Array(s.ts.length - n);
+          const vals = new Float64Array(s.ts.length - n);
+          let k = 0;
+          for (let i = 0; i < s.ts.length; i++) {
+            if (s.stale[i]) continue;
+            ts[k] = s.ts[i];
+            vals[k++] = s.vs[i];
+          }
+          if (k > 0) {
+            series.push({ metric: s.metric, ts, vs: vals, dropName: false });
+          }
+        }
+      }
+      return { series, ends, rangeMs };
+    }
+    return this.subqueryWindows(e, ctx);
+  }
+
+  subqueryWindows(e: SubqueryExpr, ctx: EvalContext): Windows {
+    const rangeMs = this.durationMs(e.range);
+    const stepMs = e.step === null
+      ? this.opts.defaultSubqueryStepMs
+      : this.durationMs(e.step);
+    if (stepMs <= 0) {
+      throw new QueryError("bad_data", "subquery step must be positive");
+    }
+    const ends = this.effectiveTimes(ctx, e.at, this.durationMs(e.offset));
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const t of ends) {
+      if (t < lo) lo = t;
+      if (t > hi) hi = t;
+    }
+    if (ends.length === 0) return { series: [], ends, rangeMs };
+    // Inner steps sit on absolute multiples of the step (Go's truncating division).
+    const from = lo - rangeMs;
+    let start = Math.trunc(from / stepMs) * stepMs;
+    if (start <= from) start += stepMs;
+    const n = start > hi ? 0 : Math.floor((hi - start) / stepMs) + 1;
+    const times = new Float64Array(n);
+    for (let i = 0; i < n; i++) times[i] = start + i * stepMs;
+    const inner = this.eval(e.expr, { times, interval: stepMs });
+    return { series: toSeries(inner, times), ends, rangeMs };
+  }
+}
+
+/** Turns per-step results into series (first-seen order). */
+export function toSeries(v: EvalValue, times: Float64Array): RangeSeries[] {
+  if (v.type === "scalar") {
+    return [{
+      metric: [],
+      ts: times.slice(),
+      vs: v.v.slice(),
+      dropName: false,
+    }];
+  }
+  if (v.type !== "vector") {
+    throw new QueryError("execution", `cannot use ${v.type} as range data`);
+  }
+  const byKey = new Map<
+    string,
+    { metric: Labels; dropName: boolean; ts: number[]; vs: number[] }
+  >();
+  for (let i = 0; i < v.steps.length; i++) {
+    for (const s of v.steps[i]) {
+      const key = labelsKey(s.metric) + (s.dropName ? "\u0001" : "");
+      let acc = byKey.get(key);
+      if (!acc) {
+        acc = { metric: s.metric, dropName: s.dropName, ts: [], vs: [] };
+        byKey.set(key, acc);
+      }
+      acc.ts.push(times[i]);
+      acc.vs.push(s.v);
+    }
+  }
+  return [...byKey.values()].map((a) => ({
+    metric: a.metric,
+    dropName: a.dropName,
+    ts: Float64Array.from(a.ts),
+    vs: Float64Array.from(a.vs),
+  }));
+}

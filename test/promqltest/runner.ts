@@ -1,0 +1,339 @@
+/**
+ * Runs a PromQL test script against a fresh store and the engine, checking
+ * results with Prometheus' tolerance (relative 1e-6, NaN equals NaN).
+ * @module
+ */
+import { formatLabels, labelsKey } from "../../src/model/labels.ts";
+import { PromQLEngine } from "../../src/promql/engine.ts";
+import { formatValue } from "../../src/promql/format_value.ts";
+import { QueryError, type QueryResult } from "../../src/promql/value.ts";
+import { Db } from "../../src/storage/db.ts";
+import {
+  type Command,
+  type Expect,
+  parseScript,
+  type SeriesLine,
+} from "./parse.ts";
+
+/** What became of one `eval`. */
+export interface CaseResult {
+  line: number;
+  query: string;
+  status: "pass" | "fail" | "skip";
+  reason?: string;
+}
+
+const nullLog = {
+  logSeries() {},
+  logSamples() {},
+  commit: () => Promise.resolve(),
+  close: () => Promise.resolve(),
+};
+
+const STALE_BITS =
+  new Float64Array(new BigUint64Array([0x7ff0000000000002n]).buffer)[0];
+const TENANT = "promqltest";
+
+/** Prometheus' almostEqual with epsilon 1e-6. */
+export function almostEqual(a: number, b: number, eps = 1e-6): boolean {
+  if (Number.isNaN(a) && Number.isNaN(b)) return true;
+  if (a === b) return true;
+  const minNormal = 2.2250738585072014e-308;
+  const absSum = Math.abs(a) + Math.abs(b);
+  const diff = Math.abs(a - b);
+  if (a === 0 || b === 0 || absSum < minNormal) return diff < eps * minNormal;
+  return diff / Math.min(absSum, Number.MAX_VALUE) < eps;
+}
+
+class Store {
+  db!: Db;
+  dir = "";
+  histogramNames = new Set<string>();
+
+  async open(): Promise<void> {
+    this.dir = await Deno.makeTempDir({ prefix: "promqltest-" });
+    this.db = await Db.open({
+      dataDir: this.dir,
+      log: nullLog,
+      outOfOrderWindow: Number.MAX_SAFE_INTEGER / 4,
+    });
+    this.histogramNames.clear();
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+    await Deno.remove(this.dir, { recursive: true });
+  }
+
+  async load(
+    intervalMs: number,
+    series: SeriesLine[],
+    nhcb: boolean,
+  ): Promise<void> {
+    const app = this.db.appender(TENANT);
+    for (const s of series) {
+      if (nhcb) {
+        // load_with_nhcb also makes native histograms named without `_bucket`.
+        for (const l of s.labels) {
+          if (l.name === "__name__" && l.value.endsWith("_bucket")) {
+            this.histogramNames.add(l.value.slice(0, -7));
+          }
+        }
+      }
+      if (s.histogram) {
+        for (const l of s.labels) {
+          if (l.name === "__name__") this.histogramNames.add(l.value);
+        }
+        continue;
+      }
+      const ts: number[] = [];
+      const vs: number[] = [];
+      s.points.forEach((p, i) => {
+        if (p === "_") return;
+        ts.push(i * intervalMs);
+        vs.push(p === "stale" ? 0 : p);
+      });
+      const values = new Float64Array(vs);
+      // Stale markers go in as bits: a JS number would lose the payload.
+      const bits = new BigUint64Array(values.buffer);
+      s.points.filter((p) => p !== "_").forEach((p, i) => {
+        if (p === "stale") bits[i] = 0x7ff0000000000002n;
+      });
+      void STALE_BITS;
+      app.appendSeries(s.labels, ts, values);
+    }
+    // Prometheus' test storage also drops duplicates; keep the first.
+    await app.commit();
+  }
+}
+
+function describe(r: QueryResult): string {
+  const v = r.value;
+  switch (v.type) {
+    case "scalar":
+      return `scalar ${formatValue(v.v)}`;
+    case "string":
+      return `string ${v.v}`;
+    case "vector":
+      return v.samples.map((s) =>
+        `${formatLabels(s.metric)} ${formatValue(s.v)}`
+      ).join("; ");
+    case "matrix":
+      return v.series.map((s) =>
+        `${formatLabels(s.metric)} ${
+          Array.from(s.values, formatValue).join(" ")
+        }`
+      )
+        .join("; ");
+  }
+}
+
+function checkMessage(e: Expect, messages: string[]): boolean {
+  if (!e.match) return messages.length > 0;
+  return messages.some((m) =>
+    e.match!.type === "msg"
+      ? m === e.match!.text || m.endsWith(e.match!.text)
+      : new RegExp(e.match!.text).test(m)
+  );
+}
+
+/** Compares a query result with the expectations; returns a mismatch or null. */
+function compare(
+  cmd: Extract<Command, { type: "eval" }>,
+  r: QueryResult,
+): string | null {
+  const has = (k: Expect["kind"]) => cmd.expects.filter((e) => e.kind === k);
+  for (const e of has("warn")) {
+    if (!checkMessage(e, r.warnings)) return `expected a warning`;
+  }
+  for (const e of has("info")) {
+    if (!checkMessage(e, r.infos)) return `expected an info`;
+  }
+  if (has("no_warn").length > 0 && r.warnings.length > 0) {
+    return `unexpected warning ${r.warnings[0]}`;
+  }
+  if (has("no_info").length > 0 && r.infos.length > 0) {
+    return `unexpected info ${r.infos[0]}`;
+  }
+  const v = r.value;
+  const str = has("string")[0];
+  if (str) {
+    return v.type === "string" && v.v === str.text
+      ? null
+      : `expected string ${str.text}, got ${describe(r)}`;
+  }
+  if (cmd.scalar !== null) {
+    if (v.type !== "scalar") {
+      return `expected scalar, got ${v.type}: ${describe(r)}`;
+    }
+    return almostEqual(v.v, cmd.scalar)
+      ? null
+      : `expected ${cmd.scalar}, got ${v.v}`;
+  }
+  const range = has("range")[0]?.range;
+  if (cmd.instant && !range) {
+    if (v.type !== "vector") {
+      if (v.type === "scalar" && cmd.results.length === 0) {
+        return `expected empty vector, got scalar`;
+      }
+      return `expected vector, got ${v.type}: ${describe(r)}`;
+    }
+    if (v.samples.length !== cmd.results.length) {
+      return `expected ${cmd.results.length} samples, got ${v.samples.length}: ${
+        describe(r)
+      }`;
+    }
+    const ordered = has("ordered").length > 0;
+    const byKey = new Map(
+      v.samples.map((s, i) => [labelsKey(s.metric), { s, i }]),
+    );
+    for (let i = 0; i < cmd.results.length; i++) {
+      const exp = cmd.results[i];
+      const got = byKey.get(labelsKey(exp.labels));
+      if (!got) {
+        return `missing ${formatLabels(exp.labels)}; got ${describe(r)}`;
+      }
+      if (ordered && got.i !== i) {
+        return `order: ${formatLabels(exp.labels)} at ${got.i}, expected ${i}`;
+      }
+      const want = exp.points[0];
+      if (typeof want !== "number" || exp.points.length !== 1) {
+        return `bad expected line ${exp.line}`;
+      }
+      if (!almostEqual(got.s.v, want)) {
+        return `${formatLabels(exp.labels)}: expected ${want}, got ${got.s.v}`;
+      }
+    }
+    return null;
+  }
+  if (v.type !== "matrix") {
+    return `expected matrix, got ${v.type}: ${describe(r)}`;
+  }
+  const from = range ? range.from : cmd.start;
+  const step = range ? range.step : cmd.step;
+  const expected = cmd.results.filter((e) => e.points.some((p) => p !== "_"));
+  if (v.series.length !== expected.length) {
+    return `expected ${expected.length} series, got ${v.series.length}: ${
+      describe(r)
+    }`;
+  }
+  const byKey = new Map(v.series.map((s) => [labelsKey(s.metric), s]));
+  for (const exp of expected) {
+    const got = byKey.get(labelsKey(exp.labels));
+    if (!got) {
+      return `missing series ${formatLabels(exp.labels)}; got ${describe(r)}`;
+    }
+    const wantTs: number[] = [];
+    const wantVs: number[] = [];
+    exp.points.forEach((p, i) => {
+      if (p === "_") return;
+      wantTs.push(from + i * step);
+      wantVs.push(p === "stale" ? NaN : p);
+    });
+    if (wantTs.length !== got.ts.length) {
+      return `${
+        formatLabels(exp.labels)
+      }: expected ${wantTs.length} points, got ${got.ts.length} (${
+        Array.from(got.values, formatValue).join(" ")
+      } at ${Array.from(got.ts).join(",")})`;
+    }
+    for (let i = 0; i < wantTs.length; i++) {
+      if (got.ts[i] !== wantTs[i] || !almostEqual(got.values[i], wantVs[i])) {
+        return `${formatLabels(exp.labels)}: point ${i}: expected ${
+          wantVs[i]
+        }@${wantTs[i]}, got ${got.values[i]}@${got.ts[i]}`;
+      }
+    }
+  }
+  return null;
+}
+
+/** Options of a run. */
+export interface RunOptions {
+  /** Returns a reason to skip a case, or null. */
+  skip?: (
+    cmd: Extract<Command, { type: "eval" }>,
+    histogramNames: ReadonlySet<string>,
+  ) => string | null;
+}
+
+/** Runs a script; one result per eval. */
+export async function runScript(
+  text: string,
+  opts: RunOptions = {},
+): Promise<CaseResult[]> {
+  const cmds = parseScript(text);
+  const store = new Store();
+  await store.open();
+  const results: CaseResult[] = [];
+  try {
+    for (const cmd of cmds) {
+      if (cmd.type === "clear") {
+        await store.close();
+        await store.open();
+        continue;
+      }
+      if (cmd.type === "load") {
+        await store.load(cmd.intervalMs, cmd.series, cmd.nhcb);
+        continue;
+      }
+      const base = { line: cmd.line, query: cmd.query };
+      const skip = opts.skip?.(cmd, store.histogramNames) ?? null;
+      if (skip) {
+        results.push({ ...base, status: "skip", reason: skip });
+        continue;
+      }
+      const engine = new PromQLEngine(store.db, { maxSamples: 50_000_000 });
+      const fail = cmd.expects.find((e) => e.kind === "fail");
+      let r: QueryResult | null = null;
+      let err: unknown = null;
+      try {
+        r = cmd.instant
+          ? await engine.instantQuery(TENANT, cmd.query, cmd.start)
+          : await engine.rangeQuery(
+            TENANT,
+            cmd.query,
+            cmd.start,
+            cmd.end,
+            cmd.step,
+          );
+      } catch (e) {
+        err = e;
+      }
+      if (fail) {
+        if (!err) {
+          results.push({
+            ...base,
+            status: "fail",
+            reason: `expected an error, got ${describe(r!)}`,
+          });
+        } else if (!(err instanceof QueryError)) {
+          results.push({ ...base, status: "fail", reason: `crash: ${err}` });
+        } else if (fail.match && !checkMessage(fail, [err.message])) {
+          results.push({
+            ...base,
+            status: "fail",
+            reason: `error message ${err.message}`,
+          });
+        } else results.push({ ...base, status: "pass" });
+        continue;
+      }
+      if (err) {
+        const msg = err instanceof Error
+          ? `${err.name}: ${err.message}`
+          : String(err);
+        results.push({ ...base, status: "fail", reason: `error: ${msg}` });
+        continue;
+      }
+      const mismatch = compare(cmd, r!);
+      results.push(
+        mismatch
+          ? { ...base, status: "fail", reason: mismatch }
+          : { ...base, status: "pass" },
+      );
+    }
+  } finally {
+    await store.close();
+  }
+  return results;
+}
