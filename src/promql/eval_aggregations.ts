@@ -155,7 +155,7 @@ function aggregateStep(
       }
       break;
     case "quantile":
-      if (groups.length > 0 && !(param >= 0 && param <= 1)) {
+      if (!(param >= 0 && param <= 1)) {
         ev.warnings.add(
           `PromQL warning: quantile value should be between 0 and 1, got ${
             formatValue(param)

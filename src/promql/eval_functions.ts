@@ -480,9 +480,31 @@ function labelJoin(ev: Evaluator, call: Call, ctx: EvalContext): EvalValue {
 function sortWarning(ev: Evaluator, call: Call): void {
   if (ev.stepMs > 0) {
     ev.warnings.add(
-      `PromQL warning: ${call.func.name} is ineffective for range queries since results are always ordered by labels (1:${
+      `PromQL warning: sort is ineffective for range queries since results are always ordered by labels (1:${
         call.start + 1
       })`,
     );
   }
+}
+
+/** Natural order (digit runs compared as numbers), as sort_by_label uses. */
+function naturalCompare(a: string, b: string): number {
+  const re = /(\d+)|(\D+)/g;
+  const xs = a.match(re) ?? [];
+  const ys = b.match(re) ?? [];
+  for (let i = 0; i < Math.min(xs.length, ys.length); i++) {
+    const x = xs[i];
+    const y = ys[i];
+    if (x === y) continue;
+    const dx = /^\d/.test(x);
+    const dy = /^\d/.test(y);
+    if (dx && dy) {
+      const nx = BigInt(x);
+      const ny = BigInt(y);
+      if (nx !== ny) return nx < ny ? -1 : 1;
+      return x.length - y.length;
+    }
+    return compareStrings(x, y);
+  }
+  return xs.length - ys.length;
 }

@@ -146,7 +146,7 @@ export function evalHistogramQuantile(
   return {
     type: "vector",
     steps: groups.map((gs, i) => {
-      if (gs.length > 0 && !(q[i] >= 0 && q[i] <= 1)) {
+      if (!(q[i] >= 0 && q[i] <= 1)) {
         ev.warnings.add(
           `PromQL warning: quantile value should be between 0 and 1, got ${
             q[i]

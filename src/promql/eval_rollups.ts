@@ -115,9 +115,16 @@ export function evalRollup(
         hi - lo < 2 ? null : linearRegression(ts, vs, lo, hi, ts[lo])[0];
       break;
     case "predict_linear":
-      fn = (ts, vs, lo, hi, end, _r, step) => {
+      fn = (ts, vs, lo, hi, _end, _r, step) => {
         if (hi - lo < 2) return null;
-        const [slope, intercept] = linearRegression(ts, vs, lo, hi, end);
+        // The intercept is at the evaluation time, even under `@`.
+        const [slope, intercept] = linearRegression(
+          ts,
+          vs,
+          lo,
+          hi,
+          ctx.times[step],
+        );
         return intercept + slope * params[1][step];
       };
       break;
@@ -180,6 +187,13 @@ export function evalRollup(
       fn = (_ts, vs, lo, hi) => variance(vs, lo, hi);
       break;
     case "quantile_over_time":
+      for (const q of params[0]) {
+        if (!(q >= 0 && q <= 1)) {
+          ev.warnings.add(
+            `PromQL warning: quantile value should be between 0 and 1, got ${q}`,
+          );
+        }
+      }
       fn = (_ts, vs, lo, hi, _e, _r, step) =>
         quantile(params[0][step], Array.from(vs.subarray(lo, hi)));
       break;
