@@ -486,25 +486,3 @@ function sortWarning(ev: Evaluator, call: Call): void {
     );
   }
 }
-
-/** Natural order (digit runs compared as numbers), as sort_by_label uses. */
-function naturalCompare(a: string, b: string): number {
-  const re = /(\d+)|(\D+)/g;
-  const xs = a.match(re) ?? [];
-  const ys = b.match(re) ?? [];
-  for (let i = 0; i < Math.min(xs.length, ys.length); i++) {
-    const x = xs[i];
-    const y = ys[i];
-    if (x === y) continue;
-    const dx = /^\d/.test(x);
-    const dy = /^\d/.test(y);
-    if (dx && dy) {
-      const nx = BigInt(x);
-      const ny = BigInt(y);
-      if (nx !== ny) return nx < ny ? -1 : 1;
-      return x.length - y.length;
-    }
-    return compareStrings(x, y);
-  }
-  return xs.length - ys.length;
-}
