@@ -7,7 +7,12 @@ import { type Labels, labelsKey, METRIC_NAME } from "../model/labels.ts";
 import type { AggregateExpr } from "./ast.ts";
 import { dropLabels, keepLabels, setLabel } from "./eval_labels.ts";
 import { kahanSum, mean, quantile, variance } from "./eval_math.ts";
-import type { EvalContext, EvalValue, Sample } from "./eval_types.ts";
+import {
+  type EvalContext,
+  type EvalValue,
+  positionSuffix,
+  type Sample,
+} from "./eval_types.ts";
 import type { Evaluator } from "./evaluator.ts";
 import { formatValue } from "./format_value.ts";
 import { labelsXxhash } from "./label_hash.ts";
@@ -159,7 +164,7 @@ function aggregateStep(
         ev.warnings.add(
           `PromQL warning: quantile value should be between 0 and 1, got ${
             formatValue(param)
-          }`,
+          }${positionSuffix(e.param!)}`,
         );
       }
       for (const g of groups) {
@@ -215,7 +220,7 @@ function aggregateStep(
         ev.warnings.add(
           `PromQL warning: ratio value should be between -1 and 1, got ${
             formatValue(r)
-          }, capping to ${r < 0 ? -1 : 1}`,
+          }, capping to ${r < 0 ? -1 : 1}${positionSuffix(e.param!)}`,
         );
         r = r < 0 ? -1 : 1;
       }

@@ -18,7 +18,12 @@ import {
   evalHistogramFraction,
   evalHistogramQuantile,
 } from "./eval_histograms.ts";
-import type { EvalContext, EvalValue, Sample } from "./eval_types.ts";
+import {
+  type EvalContext,
+  type EvalValue,
+  positionSuffix,
+  type Sample,
+} from "./eval_types.ts";
 import type { Evaluator } from "./evaluator.ts";
 import { QueryError } from "./value.ts";
 import { compareStrings } from "../model/labels.ts";
@@ -272,7 +277,7 @@ export function evalCall(
         steps: steps.map((s) =>
           s.slice().sort((a, b) => {
             for (const l of names) {
-              const c = compareStrings(
+              const c = naturalCompare(
                 getLabel(a.metric, l),
                 getLabel(b.metric, l),
               );
@@ -330,6 +335,8 @@ export function evalCall(
         ev,
         scalarArg(ev, call.args[0], ctx),
         vectorArg(ev, call.args[1], ctx),
+        positionSuffix(call.args[0]),
+        positionSuffix(call.args[1]),
       );
     case "histogram_fraction":
       return evalHistogramFraction(
@@ -337,6 +344,7 @@ export function evalCall(
         scalarArg(ev, call.args[0], ctx),
         scalarArg(ev, call.args[1], ctx),
         vectorArg(ev, call.args[2], ctx),
+        positionSuffix(call.args[2]),
       );
     case "histogram_count":
     case "histogram_sum":
@@ -375,7 +383,9 @@ function absentLabels(e: Expr): Labels {
 }
 
 function checkLabelName(name: string, fn: string): void {
-  if (name === "" || !name.isWellFormed()) {
+  // The lexer decodes invalid UTF-8 bytes of a string literal (e.g. "\xff")
+  // to U+FFFD, so that character stands for an invalid name here.
+  if (name === "" || !name.isWellFormed() || name.includes("\uFFFD")) {
     throw new QueryError(
       "execution",
       `invalid label name ${JSON.stringify(name)} in ${fn}`,
@@ -485,4 +495,25 @@ function sortWarning(ev: Evaluator, call: Call): void {
       })`,
     );
   }
+}
+
+/** Natural order (digit runs compared as numbers), as sort_by_label uses. */
+function naturalCompare(a: string, b: string): number {
+  if (a === b) return 0;
+  const re = /(\d+)|(\D+)/g;
+  const xs = a.match(re) ?? [];
+  const ys = b.match(re) ?? [];
+  for (let i = 0; i < Math.min(xs.length, ys.length); i++) {
+    const x = xs[i];
+    const y = ys[i];
+    if (x === y) continue;
+    if (/^\d/.test(x) && /^\d/.test(y)) {
+      const nx = BigInt(x);
+      const ny = BigInt(y);
+      if (nx !== ny) return nx < ny ? -1 : 1;
+      return compareStrings(x, y);
+    }
+    return compareStrings(x, y);
+  }
+  return xs.length - ys.length;
 }

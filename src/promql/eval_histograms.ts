@@ -14,6 +14,13 @@ interface Bucket {
   count: number;
 }
 
+interface BucketGroup {
+  metric: Labels;
+  /** The metric name of the group's first series, for annotations. */
+  name: string;
+  buckets: Bucket[];
+}
+
 const LE_AND_NAME = new Set(["le", "__name__"]);
 
 function parseLe(s: string): number {
@@ -34,15 +41,18 @@ function parseLe(s: string): number {
 function groupBuckets(
   ev: Evaluator,
   steps: Sample[][],
-): { metric: Labels; buckets: Bucket[] }[][] {
+  pos: string,
+): BucketGroup[][] {
   return steps.map((s) => {
-    const groups = new Map<string, { metric: Labels; buckets: Bucket[] }>();
+    const groups = new Map<string, BucketGroup>();
     for (const x of s) {
       const le = getLabel(x.metric, "le");
       const upper = parseLe(le);
       if (Number.isNaN(upper)) {
         ev.warnings.add(
-          `PromQL warning: bucket label "le" is missing or has a malformed value of "${le}"`,
+          `PromQL warning: bucket label "le" is missing or has a malformed value of "${le}" for metric name "${
+            getLabel(x.metric, "__name__")
+          }"${pos}`,
         );
         continue;
       }
@@ -50,7 +60,7 @@ function groupBuckets(
       const key = labelsKey(metric);
       let g = groups.get(key);
       if (!g) {
-        g = { metric, buckets: [] };
+        g = { metric, name: getLabel(x.metric, "__name__"), buckets: [] };
         groups.set(key, g);
       }
       g.buckets.push({ upper, count: x.v });
@@ -141,8 +151,10 @@ export function evalHistogramQuantile(
   ev: Evaluator,
   q: Float64Array,
   steps: Sample[][],
+  qPos: string,
+  bucketsPos: string,
 ): EvalValue {
-  const groups = groupBuckets(ev, steps);
+  const groups = groupBuckets(ev, steps, bucketsPos);
   return {
     type: "vector",
     steps: groups.map((gs, i) => {
@@ -150,14 +162,14 @@ export function evalHistogramQuantile(
         ev.warnings.add(
           `PromQL warning: quantile value should be between 0 and 1, got ${
             q[i]
-          }`,
+          }${qPos}`,
         );
       }
       return gs.map((g) => {
         const { v, forced } = bucketQuantile(q[i], g.buckets);
         if (forced) {
           ev.infos.add(
-            "PromQL info: input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile)",
+            `PromQL info: input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name "${g.name}"${bucketsPos}`,
           );
         }
         return { metric: g.metric, v, dropName: false };
@@ -188,9 +200,15 @@ export function bucketFraction(
     let lowerBound = i > 0 ? buckets[i - 1].upper : -Infinity;
     if (i === 0 && b.upper > 0) lowerBound = 0;
     const upperBound = b.upper;
+    // An infinitely wide bucket is not interpolated: its observations sit
+    // at its infinite end.
     const interpolate = (v: number) =>
-      upperBound === Infinity ? rank : rank +
-        (b.count - rank) * (v - lowerBound) / (upperBound - lowerBound);
+      upperBound === Infinity
+        ? rank
+        : lowerBound === -Infinity
+        ? b.count
+        : rank +
+          (b.count - rank) * (v - lowerBound) / (upperBound - lowerBound);
     if (!lowerSet && lowerBound >= lower) {
       lowerRank = rank;
       lowerSet = true;
@@ -222,8 +240,9 @@ export function evalHistogramFraction(
   lower: Float64Array,
   upper: Float64Array,
   steps: Sample[][],
+  bucketsPos: string,
 ): EvalValue {
-  const groups = groupBuckets(ev, steps);
+  const groups = groupBuckets(ev, steps, bucketsPos);
   return {
     type: "vector",
     steps: groups.map((gs, i) =>

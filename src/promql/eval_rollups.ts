@@ -5,7 +5,12 @@
  * @module
  */
 import type { Call, MatrixSelector, SubqueryExpr } from "./ast.ts";
-import type { EvalContext, EvalValue, Sample } from "./eval_types.ts";
+import {
+  type EvalContext,
+  type EvalValue,
+  positionSuffix,
+  type Sample,
+} from "./eval_types.ts";
 import { type Evaluator, upperBound } from "./evaluator.ts";
 import { kahanInc, kahanSum, mean, quantile, variance } from "./eval_math.ts";
 import { QueryError } from "./value.ts";
@@ -190,7 +195,9 @@ export function evalRollup(
       for (const q of params[0]) {
         if (!(q >= 0 && q <= 1)) {
           ev.warnings.add(
-            `PromQL warning: quantile value should be between 0 and 1, got ${q}`,
+            `PromQL warning: quantile value should be between 0 and 1, got ${q}${
+              positionSuffix(call.args[0])
+            }`,
           );
         }
       }
@@ -200,6 +207,8 @@ export function evalRollup(
     case "mad_over_time":
       fn = (_ts, vs, lo, hi) => {
         const window = Array.from(vs.subarray(lo, hi));
+        // A NaN makes the median, hence the deviation, undefined.
+        if (window.some(Number.isNaN)) return NaN;
         const median = quantile(0.5, window);
         return quantile(0.5, window.map((v) => Math.abs(v - median)));
       };

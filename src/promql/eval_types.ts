@@ -45,3 +45,8 @@ export interface Windows {
   ends: Float64Array;
   rangeMs: number;
 }
+
+/** Prometheus' annotation position suffix (` (line:column)`) of a node. */
+export function positionSuffix(node: { start: number }): string {
+  return ` (1:${node.start + 1})`;
+}
