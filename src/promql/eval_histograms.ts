@@ -8,6 +8,7 @@ import { getLabel, type Labels, labelsKey } from "../model/labels.ts";
 import { dropLabels } from "./eval_labels.ts";
 import type { EvalValue, Sample } from "./eval_types.ts";
 import type { Evaluator } from "./evaluator.ts";
+import { QueryError } from "./value.ts";
 
 interface Bucket {
   upper: number;
@@ -21,6 +22,7 @@ interface BucketGroup {
   buckets: Bucket[];
 }
 
+const LE = new Set(["le"]);
 const LE_AND_NAME = new Set(["le", "__name__"]);
 
 function parseLe(s: string): number {
@@ -56,8 +58,9 @@ function groupBuckets(
         );
         continue;
       }
+      // Grouped with the name (as upstream), which the output then drops.
+      const key = labelsKey(dropLabels(x.metric, LE));
       const metric = dropLabels(x.metric, LE_AND_NAME);
-      const key = labelsKey(metric);
       let g = groups.get(key);
       if (!g) {
         g = { metric, name: getLabel(x.metric, "__name__"), buckets: [] };
@@ -65,7 +68,21 @@ function groupBuckets(
       }
       g.buckets.push({ upper, count: x.v });
     }
-    return [...groups.values()];
+    const out = [...groups.values()];
+    if (out.length > 1) {
+      const seen = new Set<string>();
+      for (const g of out) {
+        const k = labelsKey(g.metric);
+        if (seen.has(k)) {
+          throw new QueryError(
+            "execution",
+            "vector cannot contain metrics with the same labelset",
+          );
+        }
+        seen.add(k);
+      }
+    }
+    return out;
   });
 }
 

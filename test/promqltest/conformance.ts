@@ -7,6 +7,9 @@
  */
 import { runScript } from "./runner.ts";
 import type { Command } from "./parse.ts";
+import { formatLabels, getLabel, type Labels } from "../../src/model/labels.ts";
+import { type Expr, walk } from "../../src/promql/ast.ts";
+import { parse } from "../../src/promql/parser.ts";
 
 const DATA = new URL("../../../shared/promql-testdata/", import.meta.url);
 const REPORT = new URL(
@@ -23,24 +26,40 @@ const STRETCH_FILES = new Set([
   "start_timestamps.test",
 ]);
 
-const NATIVE_FUNCS = /histogram_(count|sum|avg|stddev|stdvar)\b/;
+/** Experimental functions the engine does not implement yet. */
+const UNSUPPORTED = new Set(["histogram_quantiles"]);
 
+/**
+ * Why a case is out of scope, or null: its expected output has a native
+ * histogram, a selector of the query selects a native-histogram series of
+ * the loaded data, or it calls an experimental function not implemented yet.
+ */
 function skipReason(
   cmd: Extract<Command, { type: "eval" }>,
-  histNames: ReadonlySet<string>,
+  histogramSeries: readonly Labels[],
 ): string | null {
   if (cmd.histogram) return "native histogram in the expected output";
-  for (const name of histNames) {
-    if (
-      new RegExp(`\\b${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`).test(
-        cmd.query,
-      )
-    ) {
-      return `query reads native-histogram series ${name}`;
-    }
+  let expr: Expr;
+  try {
+    expr = parse(cmd.query);
+  } catch {
+    return null; // the engine reports the parse error
   }
-  if (NATIVE_FUNCS.test(cmd.query)) return "native-histogram function";
-  return null;
+  let reason: string | null = null;
+  walk(expr, (node) => {
+    if (reason) return false;
+    if (node.type === "Call" && UNSUPPORTED.has(node.func.name)) {
+      reason = `${node.func.name} is not implemented yet (experimental)`;
+    } else if (node.type === "VectorSelector") {
+      const hit = histogramSeries.find((ls) =>
+        node.matchers.every((m) => m.matches(getLabel(ls, m.name)))
+      );
+      if (hit) {
+        reason = `selects native-histogram series ${formatLabels(hit)}`;
+      }
+    }
+  });
+  return reason;
 }
 
 const files = [...Deno.readDirSync(DATA)].filter((f) =>
@@ -51,6 +70,7 @@ let failed = 0;
 let skipped = 0;
 const lines: string[] = [];
 const perFile: string[] = [];
+const skips: string[] = [];
 for (const name of files) {
   const text = Deno.readTextFileSync(new URL(name, DATA));
   if (STRETCH_FILES.has(name)) {
@@ -72,8 +92,10 @@ for (const name of files) {
   let p = 0, f = 0, s = 0;
   for (const r of results) {
     if (r.status === "pass") p++;
-    else if (r.status === "skip") s++;
-    else {
+    else if (r.status === "skip") {
+      s++;
+      skips.push(`${name}:${r.line}: ${r.query}\n    skipped: ${r.reason}`);
+    } else {
       f++;
       lines.push(`${name}:${r.line}: ${r.query}\n    ${r.reason}`);
     }
@@ -86,7 +108,8 @@ for (const name of files) {
 await Deno.mkdir(new URL(".", REPORT), { recursive: true });
 await Deno.writeTextFile(
   REPORT,
-  perFile.join("\n") + "\n\n" + lines.join("\n") + "\n",
+  perFile.join("\n") + "\n\nFailures:\n" + lines.join("\n") +
+    "\n\nSkipped:\n" + skips.join("\n") + "\n",
 );
 console.log(perFile.join("\n"));
 for (const l of lines.slice(0, Number(Deno.env.get("SHOW") ?? 20))) {

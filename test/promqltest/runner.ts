@@ -3,7 +3,13 @@
  * results with Prometheus' tolerance (relative 1e-6, NaN equals NaN).
  * @module
  */
-import { formatLabels, labelsKey } from "../../src/model/labels.ts";
+import {
+  formatLabels,
+  getLabel,
+  type Labels,
+  labelsFrom,
+  labelsKey,
+} from "../../src/model/labels.ts";
 import { PromQLEngine } from "../../src/promql/engine.ts";
 import { formatValue } from "../../src/promql/format_value.ts";
 import { QueryError, type QueryResult } from "../../src/promql/value.ts";
@@ -48,7 +54,8 @@ export function almostEqual(a: number, b: number, eps = 1e-6): boolean {
 class Store {
   db!: Db;
   dir = "";
-  histogramNames = new Set<string>();
+  /** Label sets of the native-histogram series loaded (not stored: out of scope). */
+  histogramSeries: Labels[] = [];
 
   async open(): Promise<void> {
     this.dir = await Deno.makeTempDir({ prefix: "promqltest-" });
@@ -57,7 +64,7 @@ class Store {
       log: nullLog,
       outOfOrderWindow: Number.MAX_SAFE_INTEGER / 4,
     });
-    this.histogramNames.clear();
+    this.histogramSeries = [];
   }
 
   async close(): Promise<void> {
@@ -71,19 +78,30 @@ class Store {
     nhcb: boolean,
   ): Promise<void> {
     const app = this.db.appender(TENANT);
+    // Upstream keys a load's series by label set: a repeated one replaces the earlier.
+    const byKey = new Map<string, SeriesLine>();
     for (const s of series) {
+      const key = labelsKey(s.labels);
+      byKey.delete(key);
+      byKey.set(key, s);
+    }
+    for (const s of byKey.values()) {
       if (nhcb) {
-        // load_with_nhcb also makes native histograms named without `_bucket`.
-        for (const l of s.labels) {
-          if (l.name === "__name__" && l.value.endsWith("_bucket")) {
-            this.histogramNames.add(l.value.slice(0, -7));
-          }
+        // load_with_nhcb also makes a native histogram of each classic one
+        // (`_bucket`/`_count`/`_sum` series), named without the suffix.
+        const name = getLabel(s.labels, "__name__");
+        const m = /^(.*)_(bucket|count|sum)$/.exec(name);
+        if (m) {
+          this.histogramSeries.push(
+            labelsFrom(
+              s.labels.filter((l) => l.name !== "le")
+                .map((l) => [l.name, l.name === "__name__" ? m[1] : l.value]),
+            ),
+          );
         }
       }
       if (s.histogram) {
-        for (const l of s.labels) {
-          if (l.name === "__name__") this.histogramNames.add(l.value);
-        }
+        this.histogramSeries.push(s.labels);
         continue;
       }
       const ts: number[] = [];
@@ -253,7 +271,7 @@ export interface RunOptions {
   /** Returns a reason to skip a case, or null. */
   skip?: (
     cmd: Extract<Command, { type: "eval" }>,
-    histogramNames: ReadonlySet<string>,
+    histogramSeries: readonly Labels[],
   ) => string | null;
 }
 
@@ -278,7 +296,7 @@ export async function runScript(
         continue;
       }
       const base = { line: cmd.line, query: cmd.query };
-      const skip = opts.skip?.(cmd, store.histogramNames) ?? null;
+      const skip = opts.skip?.(cmd, store.histogramSeries) ?? null;
       if (skip) {
         results.push({ ...base, status: "skip", reason: skip });
         continue;
