@@ -12,7 +12,12 @@ import {
 } from "../../src/model/labels.ts";
 import { PromQLEngine } from "../../src/promql/engine.ts";
 import { formatValue } from "../../src/promql/format_value.ts";
-import { QueryError, type QueryResult } from "../../src/promql/value.ts";
+import { compareLabels } from "../../src/promql/eval_labels.ts";
+import {
+  QueryError,
+  type QueryResult,
+  type VectorSample,
+} from "../../src/promql/value.ts";
 import { Db } from "../../src/storage/db.ts";
 import {
   type Command,
@@ -146,13 +151,42 @@ function describe(r: QueryResult): string {
   }
 }
 
+/** Upstream's expectCmd.CheckMatch: an exact message, a regex, or anything. */
+function matches(e: Expect, message: string): boolean {
+  if (!e.match) return true;
+  return e.match.type === "msg"
+    ? message === e.match.text
+    : new RegExp(e.match.text).test(message);
+}
+
 function checkMessage(e: Expect, messages: string[]): boolean {
-  if (!e.match) return messages.length > 0;
-  return messages.some((m) =>
-    e.match!.type === "msg"
-      ? m === e.match!.text || m.endsWith(e.match!.text)
-      : new RegExp(e.match!.text).test(m)
-  );
+  return messages.some((m) => matches(e, m));
+}
+
+/**
+ * Upstream's validateExpectedAnnotationsOfType: every expectation is met by
+ * some annotation, and every annotation meets some expectation.
+ */
+function checkAnnotations(
+  kind: "warn" | "info",
+  expects: Expect[],
+  got: string[],
+): string | null {
+  if (expects.length === 0) return null;
+  if (got.length === 0) return `expected ${kind} annotations, got none`;
+  for (const e of expects) {
+    if (!checkMessage(e, got)) {
+      return `expected a ${kind} matching ${e.match?.text}, got ${
+        JSON.stringify(got)
+      }`;
+    }
+  }
+  for (const m of got) {
+    if (!expects.some((e) => matches(e, m))) {
+      return `unexpected ${kind} annotation ${JSON.stringify(m)}`;
+    }
+  }
+  return null;
 }
 
 /** Compares a query result with the expectations; returns a mismatch or null. */
@@ -161,12 +195,9 @@ function compare(
   r: QueryResult,
 ): string | null {
   const has = (k: Expect["kind"]) => cmd.expects.filter((e) => e.kind === k);
-  for (const e of has("warn")) {
-    if (!checkMessage(e, r.warnings)) return `expected a warning`;
-  }
-  for (const e of has("info")) {
-    if (!checkMessage(e, r.infos)) return `expected an info`;
-  }
+  const annotations = checkAnnotations("warn", has("warn"), r.warnings) ??
+    checkAnnotations("info", has("info"), r.infos);
+  if (annotations) return annotations;
   if (has("no_warn").length > 0 && r.warnings.length > 0) {
     return `unexpected warning ${r.warnings[0]}`;
   }
@@ -266,6 +297,72 @@ function compare(
   return null;
 }
 
+const QUERY_CONTEXT_FUNCS = /(start|end|range|step)\(\)/;
+
+/**
+ * Whether upstream re-checks an instant eval as a range query: not for
+ * `expect range vector`/`expect string`, ordered results, or queries using
+ * start()/end()/range()/step().
+ */
+function rangeModeApplies(cmd: Extract<Command, { type: "eval" }>): boolean {
+  return cmd.instant &&
+    !cmd.expects.some((e) =>
+      e.kind === "range" || e.kind === "string" || e.kind === "ordered"
+    ) &&
+    !QUERY_CONTEXT_FUNCS.test(cmd.query);
+}
+
+/**
+ * Upstream's range-mode check of an instant eval: the same query over
+ * [t-1m, t+1m] step 1m must give a label-sorted matrix whose points at t
+ * equal the expected result (annotations are not checked).
+ */
+async function checkRangeMode(
+  engine: PromQLEngine,
+  cmd: Extract<Command, { type: "eval" }>,
+  instant: QueryResult,
+): Promise<string | null> {
+  const t = cmd.start;
+  let r: QueryResult;
+  try {
+    r = await engine.rangeQuery(
+      TENANT,
+      cmd.query,
+      t - 60_000,
+      t + 60_000,
+      60_000,
+    );
+  } catch (e) {
+    return `range mode: error ${(e as Error).message}`;
+  }
+  if (r.value.type !== "matrix") {
+    return `range mode: expected a matrix, got ${r.value.type}`;
+  }
+  const series = r.value.series;
+  for (let i = 1; i < series.length; i++) {
+    if (compareLabels(series[i - 1].metric, series[i].metric) > 0) {
+      return `range mode: matrix not sorted by labels at ${i}`;
+    }
+  }
+  const samples: VectorSample[] = [];
+  for (const s of series) {
+    const i = s.ts.indexOf(t);
+    if (i >= 0) samples.push({ metric: s.metric, t, v: s.values[i] });
+  }
+  const value: QueryResult["value"] = instant.value.type === "scalar"
+    ? { type: "scalar", t, v: samples[0]?.v ?? NaN }
+    : { type: "vector", samples };
+  const plain = {
+    ...cmd,
+    expects: cmd.expects.filter((e) =>
+      e.kind !== "warn" && e.kind !== "info" && e.kind !== "no_warn" &&
+      e.kind !== "no_info"
+    ),
+  };
+  const mismatch = compare(plain, { value, warnings: [], infos: [] });
+  return mismatch ? `range mode: ${mismatch}` : null;
+}
+
 /** Options of a run. */
 export interface RunOptions {
   /** Returns a reason to skip a case, or null. */
@@ -343,7 +440,10 @@ export async function runScript(
         results.push({ ...base, status: "fail", reason: `error: ${msg}` });
         continue;
       }
-      const mismatch = compare(cmd, r!);
+      let mismatch = compare(cmd, r!);
+      if (!mismatch && rangeModeApplies(cmd)) {
+        mismatch = await checkRangeMode(engine, cmd, r!);
+      }
       results.push(
         mismatch
           ? { ...base, status: "fail", reason: mismatch }
