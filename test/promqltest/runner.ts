@@ -12,7 +12,10 @@ import {
 } from "../../src/model/labels.ts";
 import { PromQLEngine } from "../../src/promql/engine.ts";
 import { formatValue } from "../../src/promql/format_value.ts";
+import { type Expr, walk } from "../../src/promql/ast.ts";
 import { compareLabels } from "../../src/promql/eval_labels.ts";
+import { parse } from "../../src/promql/parser.ts";
+import { format } from "../../src/promql/printer.ts";
 import {
   QueryError,
   type QueryResult,
@@ -297,6 +300,57 @@ function compare(
   return null;
 }
 
+/** Functions whose result varies with the evaluation time even under `@`. */
+const AT_UNSAFE = new Set([
+  "days_in_month",
+  "day_of_month",
+  "day_of_week",
+  "day_of_year",
+  "hour",
+  "minute",
+  "month",
+  "year",
+  "predict_linear",
+  "time",
+  "timestamp",
+  // Query-context functions: their value is the evaluation time itself.
+  "start",
+  "end",
+  "range",
+  "step",
+]);
+
+/**
+ * Upstream's atModifierTestCases: the query with `@ t` on every selector
+ * and subquery lacking one (not inside a subquery that has one), to be
+ * evaluated at other times with the same expected result; none when the
+ * query uses a function that depends on the evaluation time.
+ */
+export function atModifierCases(
+  query: string,
+  t: number,
+): { query: string; time: number }[] {
+  let expr: Expr;
+  try {
+    expr = parse(query);
+  } catch {
+    return [];
+  }
+  let unsafe = false;
+  walk(expr, (node, path) => {
+    if (path.some((p) => p.type === "SubqueryExpr" && p.at !== null)) return;
+    if (node.type === "VectorSelector" || node.type === "SubqueryExpr") {
+      if (node.at === null) node.at = t;
+    } else if (node.type === "Call" && AT_UNSAFE.has(node.func.name)) {
+      unsafe = true;
+    }
+  });
+  if (unsafe) return [];
+  const text = format(expr);
+  const times = t === 0 ? [-1000, 0, 1000] : [-10 * t, 0, t / 5, t, 10 * t];
+  return times.map((time) => ({ query: text, time: Math.trunc(time) }));
+}
+
 const QUERY_CONTEXT_FUNCS = /(start|end|range|step)\(\)/;
 
 /**
@@ -363,6 +417,50 @@ async function checkRangeMode(
   return mismatch ? `range mode: ${mismatch}` : null;
 }
 
+/** Evaluates one form of an eval; returns a mismatch or null. */
+async function evalOnce(
+  engine: PromQLEngine,
+  run: Extract<Command, { type: "eval" }> & { time: number },
+): Promise<string | null> {
+  const cmd = {
+    ...run,
+    start: run.time,
+    end: run.instant ? run.time : run.end,
+  };
+  const fail = cmd.expects.find((e) => e.kind === "fail");
+  let r: QueryResult | null = null;
+  let err: unknown = null;
+  try {
+    r = cmd.instant
+      ? await engine.instantQuery(TENANT, cmd.query, cmd.start)
+      : await engine.rangeQuery(
+        TENANT,
+        cmd.query,
+        cmd.start,
+        cmd.end,
+        cmd.step,
+      );
+  } catch (e) {
+    err = e;
+  }
+  if (fail) {
+    if (!err) return `expected an error, got ${describe(r!)}`;
+    if (!(err instanceof QueryError)) return `crash: ${err}`;
+    if (fail.match && !checkMessage(fail, [err.message])) {
+      return `error message ${err.message}`;
+    }
+    return null;
+  }
+  if (err) {
+    return `error: ${
+      err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+    }`;
+  }
+  const mismatch = compare(cmd, r!);
+  if (mismatch || !rangeModeApplies(cmd)) return mismatch;
+  return await checkRangeMode(engine, cmd, r!);
+}
+
 /** Options of a run. */
 export interface RunOptions {
   /** Returns a reason to skip a case, or null. */
@@ -399,50 +497,21 @@ export async function runScript(
         continue;
       }
       const engine = new PromQLEngine(store.db, { maxSamples: 50_000_000 });
-      const fail = cmd.expects.find((e) => e.kind === "fail");
-      let r: QueryResult | null = null;
-      let err: unknown = null;
-      try {
-        r = cmd.instant
-          ? await engine.instantQuery(TENANT, cmd.query, cmd.start)
-          : await engine.rangeQuery(
-            TENANT,
-            cmd.query,
-            cmd.start,
-            cmd.end,
-            cmd.step,
-          );
-      } catch (e) {
-        err = e;
-      }
-      if (fail) {
-        if (!err) {
-          results.push({
-            ...base,
-            status: "fail",
-            reason: `expected an error, got ${describe(r!)}`,
-          });
-        } else if (!(err instanceof QueryError)) {
-          results.push({ ...base, status: "fail", reason: `crash: ${err}` });
-        } else if (fail.match && !checkMessage(fail, [err.message])) {
-          results.push({
-            ...base,
-            status: "fail",
-            reason: `error message ${err.message}`,
-          });
-        } else results.push({ ...base, status: "pass" });
-        continue;
-      }
-      if (err) {
-        const msg = err instanceof Error
-          ? `${err.name}: ${err.message}`
-          : String(err);
-        results.push({ ...base, status: "fail", reason: `error: ${msg}` });
-        continue;
-      }
-      let mismatch = compare(cmd, r!);
-      if (!mismatch && rangeModeApplies(cmd)) {
-        mismatch = await checkRangeMode(engine, cmd, r!);
+      const runs = cmd.instant
+        ? [
+          { query: cmd.query, time: cmd.start },
+          ...atModifierCases(cmd.query, cmd.start),
+        ]
+        : [{ query: cmd.query, time: cmd.start }];
+      let mismatch: string | null = null;
+      for (const run of runs) {
+        mismatch = await evalOnce(engine, { ...cmd, ...run });
+        if (mismatch) {
+          if (run.query !== cmd.query || run.time !== cmd.start) {
+            mismatch = `${run.query} at ${run.time}: ${mismatch}`;
+          }
+          break;
+        }
       }
       results.push(
         mismatch
