@@ -171,3 +171,66 @@ Deno.test("every accepted sample is read back exactly across head and blocks", a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a block failing its checksums is reported and no longer served, never silently read", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const db = await Db.open({
+      dataDir: dir,
+      engine,
+      log: nullLog,
+      retention: 1000 * H,
+    });
+    const t0 = 1_900_000_000_000 - (1_900_000_000_000 % (2 * H));
+    const app = db.appender("t");
+    const ts = Array.from({ length: 8 * 60 }, (_, i) => t0 + i * 60_000);
+    app.appendSeries(
+      labelsFrom({ __name__: "m", s: "1" }),
+      ts,
+      new Float64Array(ts.length).fill(7),
+    );
+    await app.commit();
+    const rep = await db.maintain(); // writes the 2 h blocks up to t0 + 6 h
+    assert.equal(rep.blocksWritten, 3);
+    await db.close();
+    // Flip one byte in the middle of the first block's chunks file.
+    const blocksDir = [...Deno.readDirSync(`${dir}/tenants`)][0].name;
+    const root = `${dir}/tenants/${blocksDir}/blocks`;
+    const blocks = [...Deno.readDirSync(root)].map((e) => e.name).sort();
+    const chunks = `${root}/${blocks[0]}/chunks`;
+    const bytes = Deno.readFileSync(chunks);
+    bytes[bytes.length >> 1] ^= 0x40;
+    Deno.writeFileSync(chunks, bytes);
+    const errors: string[] = [];
+    const error = console.error;
+    console.error = (...a: unknown[]) => errors.push(a.join(" "));
+    let again: Db;
+    try {
+      again = await Db.open({ dataDir: dir, engine, log: nullLog });
+      // The first query reading the damaged chunk fails loudly…
+      const q = again.querier("t", -Infinity, Infinity);
+      const [series] = q.select([newMatcher("=", "__name__", "m")]);
+      const it = series.iterator();
+      while (it.next()) { /* drain */ }
+      q.close();
+      assert.match(String(it.err()), /corrupt|checksum|CRC/i);
+    } finally {
+      console.error = error;
+    }
+    assert.ok(
+      errors.some((w) => w.includes("corrupt block")),
+      errors.join("\n"),
+    );
+    // …and later queries skip the block: only the intact 4 h are served.
+    const q = again.querier("t", -Infinity, Infinity);
+    const got = readAll(q).get(
+      labelsKey(labelsFrom({ __name__: "m", s: "1" })),
+    )!;
+    q.close();
+    assert.equal(got.length, 240);
+    assert.ok(got.every(([t, v]) => t >= t0 + 2 * H && v === 7));
+    await again.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -39,7 +39,14 @@ class BlockSeriesView implements Series {
       ptr: 0,
       len: 0,
       bytes: null,
-      samples: () => this.q.reader.samples(ref),
+      samples: () => {
+        try {
+          return this.q.reader.samples(ref);
+        } catch (e) {
+          this.q.onCorrupt?.(this.q.reader, e as Error);
+          throw e;
+        }
+      },
     }));
   }
 
@@ -71,6 +78,8 @@ export class BlockQuerier implements Querier {
     engine: Engine,
     readonly mint: number,
     readonly maxt: number,
+    /** Told when a read finds the block corrupt (the store quarantines it). */
+    readonly onCorrupt?: (reader: BlockReader, error: Error) => void,
   ) {
     this.decoder = new ChunkDecoder(engine);
   }

@@ -95,7 +95,29 @@ export class TenantBlocks {
   queriers(mint: number, maxt: number): Querier[] {
     return this.readers
       .filter((r) => r.meta.minTime <= maxt && r.meta.maxTime > mint)
-      .map((r) => new BlockQuerier(r, this.engine, mint, maxt));
+      .map((r) =>
+        new BlockQuerier(
+          r,
+          this.engine,
+          mint,
+          maxt,
+          (bad, e) => this.#quarantine(bad, e),
+        )
+      );
+  }
+
+  /**
+   * A read found a block corrupt (its chunk checksums are checked on read):
+   * report it and stop serving it. The query that met it fails with the
+   * error; later ones skip the block. Its files stay for inspection.
+   */
+  #quarantine(reader: BlockReader, error: Error): void {
+    if (!this.readers.includes(reader)) return;
+    console.error(
+      `tidemark: corrupt block ${reader.dir} is no longer served: ${error.message}`,
+    );
+    this.readers = this.readers.filter((r) => r !== reader);
+    this.#retired.push(reader);
   }
 
   /**
