@@ -309,3 +309,34 @@ Deno.test("a query past the tenant's sample limit stops with a clear error", asy
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("appendFrom copies exact bits; a kept label set survives its series' removal", async () => {
+  await using s = await openDb();
+  const ls = labelsFrom({ __name__: "kept", job: "a" });
+  const column = fromBits([bitsOf(3), STALE_BITS, bitsOf(4)]);
+  let app = s.db.appender("t");
+  app.appendFrom(ls, 1000, column, 0);
+  app.appendFrom(ls, 2000, column, 1);
+  await app.commit();
+  assert.throws(
+    () => s.db.appender("t").appendFrom(ls, 3000, column, 3),
+    RangeError,
+  );
+  const q = s.db.querier("t", 0, 1e9);
+  const got = readAll(q, "kept").get(labelsKey(ls))!;
+  q.close();
+  assert.deepEqual(got, [[1000, bitsOf(3)], [2000, STALE_BITS]]);
+  // Remove the series entirely, then append with the same label-set object.
+  await s.db.deleteSeries(
+    "t",
+    [newMatcher("=", "job", "a")],
+    -Infinity,
+    Infinity,
+  );
+  app = s.db.appender("t");
+  app.appendFrom(ls, 5000, column, 2);
+  await app.commit();
+  const q2 = s.db.querier("t", 0, 1e9);
+  assert.deepEqual(readAll(q2, "kept").get(labelsKey(ls)), [[5000, bitsOf(4)]]);
+  q2.close();
+});

@@ -49,6 +49,48 @@ export class HeadAppender implements Appender {
 
   readonly #one = new Float64Array(1);
 
+  appendFrom(
+    labels: Labels,
+    t: number,
+    values: Float64Array,
+    index: number,
+  ): void {
+    if (index < 0 || index >= values.length) {
+      throw new RangeError(`index ${index} outside the values`);
+    }
+    if (this.#n + 1 > this.#values.length) this.#grow(this.#n + 1);
+    this.#ts.push(t);
+    if (values.buffer !== this.#lastBuf) {
+      this.#lastBuf = values.buffer;
+      this.#lastWords = new Uint32Array(
+        values.buffer,
+        0,
+        values.buffer.byteLength >> 2,
+      );
+    }
+    const o = (values.byteOffset >> 2) + 2 * index;
+    this.#words[2 * this.#n] = this.#lastWords![o];
+    this.#words[2 * this.#n + 1] = this.#lastWords![o + 1];
+    this.#n++;
+    const runs = this.#runs;
+    // Consecutive samples of the same label set extend one run.
+    if (
+      runs.length > 0 && this.#labels[runs[runs.length - 2]] === labels
+    ) {
+      runs[runs.length - 1]++;
+    } else {
+      this.#labels.push(labels);
+      runs.push(this.#labels.length - 1, 1);
+    }
+  }
+
+  #grow(need: number): void {
+    const grown = new Float64Array(Math.max(this.#values.length * 2, need));
+    grown.set(this.#values.subarray(0, this.#n));
+    this.#values = grown;
+    this.#words = new Uint32Array(grown.buffer);
+  }
+
   appendSeries(
     labels: Labels,
     timestamps: ArrayLike<number>,
@@ -56,14 +98,7 @@ export class HeadAppender implements Appender {
   ): void {
     const n = Math.min(timestamps.length, values.length);
     if (n === 0) return;
-    if (this.#n + n > this.#values.length) {
-      const grown = new Float64Array(
-        Math.max(this.#values.length * 2, this.#n + n),
-      );
-      grown.set(this.#values.subarray(0, this.#n));
-      this.#values = grown;
-      this.#words = new Uint32Array(grown.buffer);
-    }
+    if (this.#n + n > this.#values.length) this.#grow(this.#n + n);
     for (let i = 0; i < n; i++) this.#ts.push(timestamps[i]);
     if (n === 1) {
       // Two 32-bit words: exact bits, no subarray object per sample.

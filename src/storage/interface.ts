@@ -121,6 +121,16 @@ export interface Appender {
     timestamps: ArrayLike<number>,
     values: Float64Array,
   ): void;
+  /**
+   * Queues one sample whose value is `values[index]`, its bits copied
+   * exactly (a decoder's columnar values, without a view per sample).
+   */
+  appendFrom(
+    labels: Labels,
+    t: number,
+    values: Float64Array,
+    index: number,
+  ): void;
   /** Applies and logs the queued samples; the good ones survive even when others are rejected. */
   commit(): Promise<AppendResult>;
   /** Drops the queued samples. */

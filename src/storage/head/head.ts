@@ -66,6 +66,8 @@ export interface SampleBatch {
 /** One tenant's head. */
 export class TenantHead {
   readonly index = new PostingsIndex();
+  /** Series by the identity of a label set seen before. */
+  readonly #byLabels = new WeakMap<Labels, HeadSeries>();
   /** Series by labelsHash; a collision keeps an array. */
   readonly #byHash = new Map<number, HeadSeries | HeadSeries[]>();
   #count = 0;
@@ -121,6 +123,21 @@ export class TenantHead {
    * replaying the WAL). Returns null when the tenant's series limit is hit.
    */
   getOrCreate(labels: Labels, ref?: number): HeadSeries | null {
+    // Callers that keep their label sets (scrape loops, the Pushgateway,
+    // the Metrics API) skip hashing: label sets are immutable by type.
+    const known = this.#byLabels.get(labels);
+    if (
+      known !== undefined && this.#byRef[known.ref] === known &&
+      ref === undefined
+    ) {
+      return known;
+    }
+    const s = this.#getOrCreate(labels, ref);
+    if (s) this.#byLabels.set(labels, s);
+    return s;
+  }
+
+  #getOrCreate(labels: Labels, ref?: number): HeadSeries | null {
     const hash = labelsHash(labels);
     const found = this.get(labels, hash);
     if (found) {
