@@ -26,11 +26,13 @@ for (const name of wanted) {
 }
 
 const date = new Date().toISOString();
+// A partial run gets its own files, so it never replaces the full table.
+const tag = Deno.args.length ? `-${wanted.join("-")}` : "";
 const report = { date, machine: await machine(), results };
 const dir = new URL("./results/", import.meta.url);
 await Deno.mkdir(dir, { recursive: true });
 await Deno.writeTextFile(
-  new URL(`${date.slice(0, 10)}.json`, dir),
+  new URL(`${date.slice(0, 10)}${tag}.json`, dir),
   JSON.stringify(report, null, 2) + "\n",
 );
 
@@ -59,5 +61,8 @@ for (const r of results) {
     lines.push(`| ${r.suite} | ${k} | ${Number(v.toPrecision(4))} |`);
   }
 }
-await Deno.writeTextFile(new URL("latest.md", dir), lines.join("\n") + "\n");
+await Deno.writeTextFile(
+  new URL(`latest${tag}.md`, dir),
+  lines.join("\n") + "\n",
+);
 console.log(lines.join("\n"));
