@@ -6,11 +6,11 @@
  * @module
  */
 import type { Engine } from "../bindings/engine.ts";
-import { encodeChunks, XorDecoder } from "../bindings/xor.ts";
 import type { Matcher } from "../model/matcher.ts";
 import {
   type BlockChunkInput,
   BlockReader,
+  type BlockSamplesInput,
   type BlockSeriesInput,
   compactBlocks,
   deleteBlock,
@@ -24,6 +24,8 @@ import {
   ChunkDecoder,
   ChunkSeriesIterator,
   type ChunkSource,
+  collectSamples,
+  toChunks,
 } from "./chunk_iterator.ts";
 import type { TenantHead } from "./head/head.ts";
 import type { HeadSeries } from "./head/series.ts";
@@ -233,22 +235,16 @@ export class TenantBlocks {
       }
       if (hit === 0) continue;
       touched += hit;
-      const decoder = new XorDecoder(this.engine);
-      let written;
-      try {
-        written = await writeBlock(this.dir, {
-          engine: this.engine,
-          tenant: this.tenant,
-          minTime: reader.meta.minTime,
-          maxTime: reader.meta.maxTime,
-          level: reader.meta.level,
-          sources: reader.meta.sources,
-          parents: [reader.meta.id],
-          series: withoutRange(this.engine, decoder, reader, ids, mint, maxt),
-        });
-      } finally {
-        decoder.free();
-      }
+      const written = await writeBlock(this.dir, {
+        engine: this.engine,
+        tenant: this.tenant,
+        minTime: reader.meta.minTime,
+        maxTime: reader.meta.maxTime,
+        level: reader.meta.level,
+        sources: reader.meta.sources,
+        parents: [reader.meta.id],
+        series: withoutRange(reader, ids, mint, maxt),
+      });
       const fresh = await BlockReader.open(written.dir, {
         engine: this.engine,
       });
@@ -318,76 +314,48 @@ function* headSeriesInRange(
         start,
         end - 1,
       );
-      let ts = new Float64Array(256);
-      let vals = new Float64Array(256);
-      let n = 0;
-      while (it.next()) {
-        if (n === ts.length) {
-          const t2 = new Float64Array(n * 2), v2 = new Float64Array(n * 2);
-          t2.set(ts);
-          v2.set(vals);
-          ts = t2;
-          vals = v2;
-        }
-        ts[n] = it.t;
-        it.valueInto(vals, n);
-        n++;
-      }
-      const err = it.err();
-      if (err) throw err;
-      let at = 0;
-      chunks = encodeChunks(engine, ts.subarray(0, n), vals.subarray(0, n)).map(
-        (data) => {
-          const count = (data[0] << 8) | data[1];
-          const c = { minTime: ts[at], maxTime: ts[at + count - 1], data };
-          at += count;
-          return c;
-        },
-      );
+      chunks = toChunks(engine, collectSamples(it));
     }
     if (chunks.length > 0) yield { labels: s.labels, chunks };
   }
 }
 
-/** A block's series with [mint, maxt] removed from those in `ids`. */
+/** A block's series, as samples, with [mint, maxt] removed from those in `ids`. */
 function* withoutRange(
-  engine: Engine,
-  decoder: XorDecoder,
   reader: BlockReader,
   ids: Set<number>,
   mint: number,
   maxt: number,
-): Generator<BlockSeriesInput> {
+): Generator<BlockSamplesInput> {
   for (const s of reader.series()) {
-    const chunks: BlockChunkInput[] = [];
-    for (const ref of s.chunks) {
-      const data = reader.chunk(ref);
-      if (!ids.has(s.id) || ref.maxTime < mint || ref.minTime > maxt) {
-        chunks.push({ minTime: ref.minTime, maxTime: ref.maxTime, data });
-        continue;
-      }
-      if (ref.minTime >= mint && ref.maxTime <= maxt) continue; // all deleted
-      const n = decoder.decodeExact(data);
-      const ts = decoder.exactTimestamps;
-      const keep: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const t = Number(ts[i]);
-        if (t < mint || t > maxt) keep.push(i);
-      }
-      const kt = new Float64Array(keep.length);
-      const kv = new BigUint64Array(keep.length);
-      const bits = decoder.valueBits;
-      keep.forEach((i, k) => {
-        kt[k] = Number(ts[i]);
-        kv[k] = bits[i];
-      });
-      let at = 0;
-      for (const c of encodeChunks(engine, kt, new Float64Array(kv.buffer))) {
-        const count = (c[0] << 8) | c[1];
-        chunks.push({ minTime: kt[at], maxTime: kt[at + count - 1], data: c });
-        at += count;
+    const parts = s.chunks.map((ref) => reader.samples(ref));
+    const total = parts.reduce((a, p) => a + p.ts.length, 0);
+    const ts = new Float64Array(total);
+    const values = new Float64Array(total);
+    // Value bits move as 32-bit words, never through a JS number.
+    const words = new Uint32Array(values.buffer);
+    let n = 0;
+    const cut = ids.has(s.id);
+    for (const p of parts) {
+      const src = new Uint32Array(
+        p.values.buffer,
+        p.values.byteOffset,
+        p.values.length * 2,
+      );
+      for (let i = 0; i < p.ts.length; i++) {
+        const t = p.ts[i];
+        if (cut && t >= mint && t <= maxt) continue;
+        ts[n] = t;
+        words[2 * n] = src[2 * i];
+        words[2 * n + 1] = src[2 * i + 1];
+        n++;
       }
     }
-    if (chunks.length > 0) yield { labels: s.labels, chunks };
+    if (n > 0) {
+      yield {
+        labels: s.labels,
+        samples: { ts: ts.subarray(0, n), values: values.subarray(0, n) },
+      };
+    }
   }
 }

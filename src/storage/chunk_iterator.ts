@@ -6,6 +6,7 @@
  * @module
  */
 import type { Engine } from "../bindings/engine.ts";
+import { encodeChunks } from "../bindings/xor.ts";
 import type { SampleIterator } from "./interface.ts";
 
 const STALE_HI = 0x7ff00000;
@@ -208,4 +209,62 @@ export class ChunkSeriesIterator implements SampleIterator {
   err(): Error | null {
     return this.#err;
   }
+}
+
+/** Samples gathered from an iterator: times and exact value bits. */
+export interface CollectedSamples {
+  ts: Float64Array;
+  values: Float64Array;
+  n: number;
+  /** Samples `keep` turned away. */
+  dropped: number;
+}
+
+/**
+ * Drains an iterator into growable arrays, copying each value's exact bits;
+ * `keep(t)` may turn samples away. Throws the iterator's error.
+ */
+export function collectSamples(
+  it: ChunkSeriesIterator,
+  keep: (t: number) => boolean = () => true,
+): CollectedSamples {
+  let ts = new Float64Array(256);
+  let values = new Float64Array(256);
+  let n = 0;
+  let dropped = 0;
+  while (it.next()) {
+    if (!keep(it.t)) {
+      dropped++;
+      continue;
+    }
+    if (n === ts.length) {
+      const t2 = new Float64Array(n * 2);
+      const v2 = new Float64Array(n * 2);
+      t2.set(ts);
+      v2.set(values);
+      ts = t2;
+      values = v2;
+    }
+    ts[n] = it.t;
+    it.valueInto(values, n);
+    n++;
+  }
+  const err = it.err();
+  if (err) throw err;
+  return { ts, values, n, dropped };
+}
+
+/** Encodes collected samples into XOR chunks with their time bounds. */
+export function toChunks(
+  engine: Engine,
+  got: CollectedSamples,
+): { minTime: number; maxTime: number; data: Uint8Array }[] {
+  const ts = got.ts.subarray(0, got.n);
+  let at = 0;
+  return encodeChunks(engine, ts, got.values.subarray(0, got.n)).map((data) => {
+    const count = (data[0] << 8) | data[1];
+    const chunk = { minTime: ts[at], maxTime: ts[at + count - 1], data };
+    at += count;
+    return chunk;
+  });
 }

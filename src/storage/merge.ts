@@ -40,17 +40,7 @@ export class MergeIterator implements SampleIterator {
         if (this.#ok[i] && it.t === t) this.#ok[i] = it.next();
       });
     }
-    let best = -1;
-    for (let i = 0; i < this.its.length; i++) {
-      if (!this.#ok[i]) continue;
-      // Later sources win ties: `<=` keeps the last minimal one.
-      if (best < 0 || this.its[i].t <= this.its[best].t) best = i;
-    }
-    this.#cur = best;
-    if (best < 0) return false;
-    this.t = this.its[best].t;
-    this.v = this.its[best].v;
-    return true;
+    return this.#pick();
   }
 
   seek(t: number): boolean {
@@ -66,6 +56,7 @@ export class MergeIterator implements SampleIterator {
     return this.#pick();
   }
 
+  /** Makes the earliest source current; later sources win ties (`<=`). */
   #pick(): boolean {
     let best = -1;
     for (let i = 0; i < this.its.length; i++) {

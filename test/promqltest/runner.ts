@@ -103,7 +103,10 @@ class Store {
           this.histogramSeries.push(
             labelsFrom(
               s.labels.filter((l) => l.name !== "le")
-                .map((l) => [l.name, l.name === "__name__" ? m[1] : l.value]),
+                .map((l): [string, string] => [
+                  l.name,
+                  l.name === "__name__" ? m[1] : l.value,
+                ]),
             ),
           );
         }

@@ -14,6 +14,7 @@ import {
   ChunkDecoder,
   ChunkSeriesIterator,
   type ChunkSource,
+  collectSamples,
 } from "../chunk_iterator.ts";
 
 const EMPTY = new Float64Array(0);
@@ -462,28 +463,8 @@ export class TenantHead {
           -Infinity,
           Infinity,
         );
-        let ts = new Float64Array(256);
-        let vals = new Float64Array(256);
-        let kept = 0, dropped = 0;
-        while (it.next()) {
-          if (it.t >= mint && it.t <= maxt) {
-            dropped++;
-            continue;
-          }
-          if (kept === ts.length) {
-            const t2 = new Float64Array(kept * 2),
-              v2 = new Float64Array(kept * 2);
-            t2.set(ts);
-            v2.set(vals);
-            ts = t2;
-            vals = v2;
-          }
-          ts[kept] = it.t;
-          it.valueInto(vals, kept);
-          kept++;
-        }
-        const err = it.err();
-        if (err) throw err;
+        const got = collectSamples(it, (t) => t < mint || t > maxt);
+        const { ts, values: vals, n: kept, dropped } = got;
         if (dropped === 0) continue;
         changed++;
         // Rebuild: drop the chunks, restart the appender, append what is left.

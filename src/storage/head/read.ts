@@ -5,7 +5,6 @@
  * at select time, so appends after it are not seen (snapshot reads).
  * @module
  */
-import { encodeChunks } from "../../bindings/xor.ts";
 import type { Labels } from "../../model/labels.ts";
 import { compareLabels } from "../block/labels_order.ts";
 import type { Matcher } from "../../model/matcher.ts";
@@ -22,6 +21,8 @@ import {
   ChunkDecoder,
   ChunkSeriesIterator,
   type ChunkSource,
+  collectSamples,
+  toChunks,
 } from "../chunk_iterator.ts";
 
 class HeadSeriesView implements Series {
@@ -128,35 +129,7 @@ export class HeadQuerier implements Querier {
   /** Merged samples of a series with out-of-order data, as fresh XOR chunks. */
   reencode(series: HeadSeriesView): ChunkMeta[] {
     const it = series.iterator() as ChunkSeriesIterator;
-    let ts = new Float64Array(256);
-    let vals = new Float64Array(256);
-    let n = 0;
-    while (it.next()) {
-      if (n === ts.length) {
-        const t2 = new Float64Array(n * 2);
-        const v2 = new Float64Array(n * 2);
-        t2.set(ts);
-        v2.set(vals);
-        ts = t2;
-        vals = v2;
-      }
-      ts[n] = it.t;
-      it.valueInto(vals, n);
-      n++;
-    }
-    if (it.err()) throw it.err();
-    const chunks = encodeChunks(
-      this.head.engine,
-      ts.subarray(0, n),
-      vals.subarray(0, n),
-    );
-    let at = 0;
-    return chunks.map((data) => {
-      const count = (data[0] << 8) | data[1];
-      const meta = { minTime: ts[at], maxTime: ts[at + count - 1], data };
-      at += count;
-      return meta;
-    });
+    return toChunks(this.head.engine, collectSamples(it));
   }
 
   labelNames(matchers?: readonly Matcher[]): string[] {
