@@ -132,40 +132,38 @@ export class XorDecoder {
     return n;
   }
 
-  /** Decodes a whole chunk with f64 timestamps; returns the sample count. */
-  decode(chunk: Uint8Array): number {
+  /**
+   * Copies `chunk` in, sizes the outputs from its header and runs one
+   * decode kernel `(ptr, len, tsOut, valOut, cap) → count`.
+   */
+  #decodeWith(
+    chunk: Uint8Array,
+    kernel: (
+      ptr: number,
+      len: number,
+      ts: number,
+      vals: number,
+      cap: number,
+    ) => number,
+  ): number {
     const cap = this.#prepare(chunk);
     const ptr = this.#load(chunk);
     this.#count = 0;
     this.#count = check(
-      this.#engine.raw.xor_decode_f64t(
-        ptr,
-        chunk.length,
-        this.#ts.ptr,
-        this.#vals.ptr,
-        cap,
-      ),
+      kernel(ptr, chunk.length, this.#ts.ptr, this.#vals.ptr, cap),
       "xor decode",
     );
     return this.#count;
   }
 
+  /** Decodes a whole chunk with f64 timestamps; returns the sample count. */
+  decode(chunk: Uint8Array): number {
+    return this.#decodeWith(chunk, this.#engine.raw.xor_decode_f64t);
+  }
+
   /** Decodes a whole chunk with int64 timestamps (see `exactTimestamps`). */
   decodeExact(chunk: Uint8Array): number {
-    const cap = this.#prepare(chunk);
-    const ptr = this.#load(chunk);
-    this.#count = 0;
-    this.#count = check(
-      this.#engine.raw.xor_decode(
-        ptr,
-        chunk.length,
-        this.#ts.ptr,
-        this.#vals.ptr,
-        cap,
-      ),
-      "xor decode",
-    );
-    return this.#count;
+    return this.#decodeWith(chunk, this.#engine.raw.xor_decode);
   }
 
   /**
@@ -173,22 +171,19 @@ export class XorDecoder {
    * remote read trims chunks at the edges of a query.
    */
   decodeRange(chunk: Uint8Array, mint: number, maxt: number): number {
-    const cap = this.#prepare(chunk);
-    const ptr = this.#load(chunk);
-    this.#count = 0;
-    this.#count = check(
-      this.#engine.raw.xor_decode_range_f64t(
-        ptr,
-        chunk.length,
-        mint,
-        maxt,
-        this.#ts.ptr,
-        this.#vals.ptr,
-        cap,
-      ),
-      "xor decode",
+    return this.#decodeWith(
+      chunk,
+      (ptr, len, ts, vals, cap) =>
+        this.#engine.raw.xor_decode_range_f64t(
+          ptr,
+          len,
+          mint,
+          maxt,
+          ts,
+          vals,
+          cap,
+        ),
     );
-    return this.#count;
   }
 
   /**
