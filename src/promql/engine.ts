@@ -39,6 +39,12 @@ export interface PromQLEngineOptions {
   defaultSubqueryStepMs?: number;
 }
 
+/** Per-query options. */
+export interface QueryOptions {
+  /** Wall-clock limit of this query (ms); at most the engine's timeout. */
+  timeoutMs?: number;
+}
+
 /** Evaluates PromQL queries against a store. */
 export class PromQLEngine {
   readonly #opts: Required<PromQLEngineOptions>;
@@ -58,10 +64,11 @@ export class PromQLEngine {
     tenant: TenantId,
     query: string,
     timeMs: number,
+    qopts: QueryOptions = {},
   ): Promise<QueryResult> {
     return Promise.resolve().then(() => {
       const expr = parseQuery(query);
-      const ev = this.#evaluator(tenant, timeMs, timeMs, 0);
+      const ev = this.#evaluator(tenant, timeMs, timeMs, 0, qopts);
       const value = ev.eval(expr, {
         times: Float64Array.of(timeMs),
         interval: 0,
@@ -81,6 +88,7 @@ export class PromQLEngine {
     startMs: number,
     endMs: number,
     stepMs: number,
+    qopts: QueryOptions = {},
   ): Promise<QueryResult> {
     return Promise.resolve().then(() => {
       if (!(stepMs > 0)) {
@@ -113,7 +121,7 @@ export class PromQLEngine {
       }
       const times = new Float64Array(n);
       for (let i = 0; i < n; i++) times[i] = startMs + i * stepMs;
-      const ev = this.#evaluator(tenant, startMs, endMs, stepMs);
+      const ev = this.#evaluator(tenant, startMs, endMs, stepMs, qopts);
       const value = ev.eval(expr, { times, interval: stepMs });
       return {
         value: { type: "matrix", series: rangeMatrix(value, times) },
@@ -128,6 +136,7 @@ export class PromQLEngine {
     start: number,
     end: number,
     step: number,
+    qopts: QueryOptions,
   ): Evaluator {
     return new Evaluator(
       this.storage,
@@ -135,7 +144,8 @@ export class PromQLEngine {
       {
         lookbackDeltaMs: this.#opts.lookbackDeltaMs,
         maxSamples: this.#opts.maxSamples,
-        deadline: Date.now() + this.#opts.timeoutMs,
+        deadline: Date.now() +
+          Math.min(qopts.timeoutMs ?? Infinity, this.#opts.timeoutMs),
         defaultSubqueryStepMs: this.#opts.defaultSubqueryStepMs,
       },
       start,

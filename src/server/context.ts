@@ -32,6 +32,8 @@ export interface ServerDeps {
   readonly engine: PromQLEngine;
   /** Wall clock in ms (injectable for tests). */
   now(): number;
+  /** Longest a query may run (ms); a request's `timeout` can only lower it. */
+  readonly queryTimeoutMs: number;
 }
 
 /** One request's context. */

@@ -1,12 +1,11 @@
 /**
- * Entry point: parses flags, opens the store, serves, and shuts down
- * cleanly. Only wiring lives here. Until the server issue lands it serves
- * the health routes; the store is opened so that WAL replay, block
- * maintenance and shutdown already run as they will.
+ * Entry point: parses flags, builds the auth and limit policies, starts
+ * the server and shuts it down cleanly on SIGTERM/SIGINT. Only wiring.
  * @module
  */
-import { Db } from "../storage/db.ts";
 import { helpText, parseFlags } from "./flags.ts";
+import { openPolicies } from "./policies.ts";
+import { TidemarkServer } from "./server.ts";
 
 const config = parseFlags(Deno.args);
 if (config === "help") {
@@ -18,62 +17,34 @@ if ("error" in config) {
   Deno.exit(2);
 }
 
-let ready = false;
-const started = performance.now();
-const db = await Db.open({
-  dataDir: config.dataDir,
-  retention: config.retention,
-  outOfOrderWindow: config.oooWindow,
-});
-ready = true;
-console.log(JSON.stringify({
-  msg: "store open",
-  dataDir: config.dataDir,
-  replayedSeries: db.replay.series,
-  replayedSamples: db.replay.samples,
-  seconds: (performance.now() - started) / 1000,
-}));
+let policies;
+try {
+  policies = await openPolicies(config.authFile);
+} catch (e) {
+  console.error(`tidemark: ${(e as Error).message}`);
+  Deno.exit(2);
+}
 if (!config.authFile) {
-  console.warn(
-    JSON.stringify({
-      msg:
-        'no --auth-file: every request is tenant "default", no credentials needed',
-    }),
-  );
+  console.warn(JSON.stringify({
+    msg:
+      'no --auth-file: every request is tenant "default", no credentials needed',
+  }));
 }
 
-const maintenance = setInterval(() => {
-  db.maintain().catch((e) =>
-    console.error(
-      JSON.stringify({ msg: "maintenance failed", error: String(e) }),
-    )
+const server = TidemarkServer.start(config, { policies });
+server.ready.catch((e) => {
+  console.error(
+    JSON.stringify({ msg: "store failed to open", error: String(e) }),
   );
-}, 60_000);
+  Deno.exit(1);
+});
 
-const server = Deno.serve(
-  {
-    port: config.port,
-    hostname: config.host,
-    onListen: ({ hostname, port }) =>
-      console.log(JSON.stringify({ msg: "listening", hostname, port })),
-  },
-  (req) => {
-    const path = new URL(req.url).pathname;
-    if (path === "/-/healthy") return new Response("Healthy.\n");
-    if (path === "/-/ready") {
-      return ready
-        ? new Response("Ready.\n")
-        : new Response("Service Unavailable\n", { status: 503 });
-    }
-    return new Response("not found\n", { status: 404 });
-  },
-);
-
+let stopping = false;
 async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
   console.log(JSON.stringify({ msg: "shutting down", signal }));
-  clearInterval(maintenance);
-  await server.shutdown(); // stop accepting, finish in-flight requests
-  await db.close(); // flush the WAL
+  await server.close();
   Deno.exit(0);
 }
 Deno.addSignalListener("SIGTERM", () => void shutdown("SIGTERM"));

@@ -321,11 +321,17 @@ export class Db implements Storage {
     return touched;
   }
 
+  /** Tenants with a head (written to since the store opened or replayed). */
+  tenants(): TenantId[] {
+    return [...this.#heads.keys()];
+  }
+
   stats(tenant: TenantId, limit = 10): TenantStats {
     const h = this.#heads.get(tenant);
     if (!h) {
       return {
         numSeries: 0,
+        numLabelPairs: 0,
         minTime: 0,
         maxTime: 0,
         seriesCountByMetricName: [],

@@ -140,6 +140,8 @@ export interface Appender {
 /** Per-tenant index statistics, for /api/v1/status/tsdb. */
 export interface TenantStats {
   numSeries: number;
+  /** Distinct label name/value pairs in the head index. */
+  numLabelPairs: number;
   minTime: number;
   maxTime: number;
   seriesCountByMetricName: { name: string; value: number }[];

@@ -1,0 +1,95 @@
+/**
+ * The route table: every path the server answers, its methods, envelope
+ * family, whether it needs credentials and which rate limit it counts
+ * against. Handlers live in handlers/.
+ * @module
+ */
+import type { Handler } from "./context.ts";
+import {
+  buildInfoHandler,
+  handleLabels,
+  handleLabelValues,
+  handleQueryExemplars,
+  handleSeries,
+  handleTsdbStatus,
+  metadataHandler,
+  type MetadataSource,
+} from "./handlers/prom_meta.ts";
+import {
+  handleFormatQuery,
+  handleQuery,
+  handleQueryRange,
+} from "./handlers/prom_query.ts";
+import type { Route } from "./router.ts";
+import type { Registry } from "./self_metrics.ts";
+
+/** What the table needs from the server. */
+export interface RouteDeps {
+  readonly registry: Registry;
+  readonly metadata: MetadataSource;
+  readonly buildInfo: Record<string, string>;
+  isReady(): boolean;
+}
+
+const GET_POST = ["GET", "POST"] as const;
+const GET = ["GET", "HEAD"] as const;
+
+function plain(text: string, status = 200): Response {
+  return new Response(text, {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8" },
+  });
+}
+
+/** Builds the table. */
+export function buildRoutes(deps: RouteDeps): Route[] {
+  const prom = (
+    path: string,
+    handler: Handler,
+    methods: readonly string[] = GET_POST,
+  ): Route => ({
+    path,
+    methods,
+    family: "prom",
+    auth: true,
+    rateClass: "query",
+    handler,
+  });
+  const open = (path: string, handler: Handler): Route => ({
+    path,
+    methods: GET,
+    family: "plain",
+    auth: false,
+    handler,
+  });
+  return [
+    open("/-/healthy", () => Promise.resolve(plain("Healthy.\n"))),
+    open(
+      "/-/ready",
+      () =>
+        Promise.resolve(
+          deps.isReady()
+            ? plain("Ready.\n")
+            : plain("Service Unavailable\n", 503),
+        ),
+    ),
+    open("/metrics", () =>
+      Promise.resolve(
+        new Response(deps.registry.render(), {
+          headers: {
+            "content-type": "text/plain; version=0.0.4; charset=utf-8",
+          },
+        }),
+      )),
+    prom("/api/v1/query", handleQuery),
+    prom("/api/v1/query_range", handleQueryRange),
+    prom("/api/v1/format_query", handleFormatQuery),
+    prom("/api/v1/series", handleSeries),
+    prom("/api/v1/labels", handleLabels),
+    prom("/api/v1/label/:name/values", handleLabelValues, GET),
+    prom("/api/v1/metadata", metadataHandler(deps.metadata), GET),
+    prom("/api/v1/query_exemplars", handleQueryExemplars),
+    prom("/api/v1/status/tsdb", handleTsdbStatus, GET),
+    prom("/api/v1/status/buildinfo", buildInfoHandler(deps.buildInfo), GET),
+  ];
+}

@@ -1,0 +1,72 @@
+/**
+ * Self-monitoring figures owned by the store and the process: active
+ * series per tenant, head time range, replay, memory and CPU.
+ * @module
+ */
+import type { Db } from "../storage/db.ts";
+import type { Registry } from "./self_metrics.ts";
+
+/** Registers gauges read from the store and the process at scrape time. */
+export function registerStoreMetrics(registry: Registry, db: Db): void {
+  const series = registry.gauge(
+    "tidemark_active_series",
+    "Series in the head, per tenant.",
+  );
+  const maxTime = registry.gauge(
+    "tidemark_head_max_time_seconds",
+    "Newest sample timestamp in the head, per tenant.",
+  );
+  const replaySeconds = registry.gauge(
+    "tidemark_wal_replay_duration_seconds",
+    "Time the last WAL replay took.",
+  );
+  const replaySamples = registry.gauge(
+    "tidemark_wal_replay_samples",
+    "Samples replayed from the WAL at start.",
+  );
+  const rss = registry.gauge(
+    "process_resident_memory_bytes",
+    "Resident memory size in bytes.",
+  );
+  const heap = registry.gauge(
+    "tidemark_js_heap_used_bytes",
+    "JavaScript heap in use.",
+  );
+  const cpu = registry.gauge(
+    "process_cpu_seconds_total",
+    "Total user and system CPU time spent in seconds.",
+  );
+  const start = registry.gauge(
+    "process_start_time_seconds",
+    "Start time of the process since unix epoch in seconds.",
+  );
+  const startedAt = Date.now() / 1000;
+  registry.collect(() => {
+    series.reset();
+    maxTime.reset();
+    for (const tenant of db.tenants()) {
+      const s = db.stats(tenant, 1);
+      series.set({ tenant }, s.numSeries);
+      maxTime.set({ tenant }, s.maxTime / 1000);
+    }
+    replaySeconds.set({}, db.replay.seconds);
+    replaySamples.set({}, db.replay.samples);
+    const mem = Deno.memoryUsage();
+    rss.set({}, mem.rss);
+    heap.set({}, mem.heapUsed);
+    cpu.set({}, processCpuSeconds());
+    start.set({}, startedAt);
+  });
+}
+
+/** utime + stime of this process from /proc (0 where unavailable). */
+function processCpuSeconds(): number {
+  try {
+    const stat = Deno.readTextFileSync("/proc/self/stat");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields 14 and 15 (utime, stime) in clock ticks; Linux uses 100 Hz.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
