@@ -11,7 +11,7 @@ import { HttpError } from "./http/errors.ts";
 import {
   type Family,
   matchRoute,
-  type RateClass,
+  type RateLimitFn,
   type Route,
 } from "./router.ts";
 import { LATENCY_BUCKETS, type Registry } from "./self_metrics.ts";
@@ -28,12 +28,7 @@ export interface AppOptions extends ServerDeps {
   /** The tenant's limits. */
   limitsFor(tenant: string): TenantLimits;
   /** Throws HttpError 429 when the tenant is over its rate for `cls`. */
-  rateLimit(
-    tenant: string,
-    cls: RateClass,
-    limits: TenantLimits,
-    nowMs: number,
-  ): void;
+  rateLimit: RateLimitFn;
   /** Aborted when the server shuts down. */
   readonly shutdown: AbortSignal;
   /** Structured log line. */
@@ -91,7 +86,12 @@ async function run(
       ? (await opts.authenticate(req.headers.get("authorization"), now)).tenant
       : "default";
     const limits = opts.limitsFor(tenant);
-    if (route.rateClass) opts.rateLimit(tenant, route.rateClass, limits, now);
+    if (route.rateClass) {
+      const code = route.family === "api"
+        ? "rate_limited"
+        : "too_many_requests";
+      opts.rateLimit(tenant, route.rateClass, limits, now, code);
+    }
     const signal = AbortSignal.any([req.signal, opts.shutdown]);
     return await route.handler(req, {
       db: opts.db,

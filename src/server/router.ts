@@ -3,13 +3,25 @@
  * path segment (percent-decoded), `*name` the raw rest of the path.
  * @module
  */
-import type { Handler } from "./context.ts";
+import type { Handler, TenantLimits } from "./context.ts";
 
 /** Which envelope a route's errors use. */
 export type Family = "prom" | "api" | "plain";
 
 /** Rate-limit classes of the contract. */
 export type RateClass = "query" | "write" | "batch";
+
+/**
+ * Takes one request of class `cls` from the tenant's budget or throws
+ * HttpError 429 with `code` and Retry-After.
+ */
+export type RateLimitFn = (
+  tenant: string,
+  cls: RateClass,
+  limits: TenantLimits,
+  nowMs: number,
+  code: "too_many_requests" | "rate_limited",
+) => void;
 
 /** One row of the route table. */
 export interface Route {

@@ -12,7 +12,7 @@ import type { Config } from "./flags.ts";
 import type { MetadataSource } from "./handlers/prom_meta.ts";
 import { promError } from "./http/envelope.ts";
 import { HttpError } from "./http/errors.ts";
-import type { RateClass } from "./router.ts";
+import type { RateLimitFn } from "./router.ts";
 import { buildRoutes } from "./routes.ts";
 import { Registry } from "./self_metrics.ts";
 import { registerStoreMetrics } from "./store_metrics.ts";
@@ -28,12 +28,7 @@ export interface ServerPolicies {
     nowMs: number,
   ): Promise<{ tenant: string }>;
   limitsFor(tenant: string): TenantLimits;
-  rateLimit(
-    tenant: string,
-    cls: RateClass,
-    limits: TenantLimits,
-    nowMs: number,
-  ): void;
+  rateLimit: RateLimitFn;
   /** Most series a tenant may hold (0: unlimited). */
   maxSeries(tenant: string): number;
 }
