@@ -69,6 +69,24 @@ Deno.test("--help lists every flag; a bad value exits non-zero with one line", a
   assert.notEqual(bad.code, 0);
   assert.equal(bad.err.trim().split("\n").length, 1);
   assert.match(bad.err, /--port/);
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/auth.json`,
+      '{"tenants":{"a":{"tokns":[]}}}',
+    );
+    const badAuth = await run([
+      "--auth-file",
+      `${dir}/auth.json`,
+      "--data-dir",
+      dir,
+    ]);
+    assert.notEqual(badAuth.code, 0);
+    assert.equal(badAuth.err.trim().split("\n").length, 1, badAuth.err);
+    assert.match(badAuth.err, /tenants\.a\.tokens/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("serves health routes, then exits 0 on SIGTERM", async () => {
@@ -100,10 +118,17 @@ Deno.test("serves health routes, then exits 0 on SIGTERM", async () => {
       const m = text.match(/"msg":"listening".*"port":(\d+)/);
       if (m) port = Number(m[1]);
     }
-    for (const path of ["/-/healthy", "/-/ready"]) {
-      const r = await fetch(`http://127.0.0.1:${port}${path}`);
-      assert.equal(r.status, 200, path);
+    const healthy = await fetch(`http://127.0.0.1:${port}/-/healthy`);
+    assert.equal(healthy.status, 200);
+    await healthy.body?.cancel();
+    // Ready once the WAL is replayed (503 before).
+    for (let i = 0;; i++) {
+      const r = await fetch(`http://127.0.0.1:${port}/-/ready`);
       await r.body?.cancel();
+      if (r.status === 200) break;
+      assert.equal(r.status, 503);
+      assert.ok(i < 100, "never ready");
+      await new Promise((res) => setTimeout(res, 50));
     }
     child.kill("SIGTERM");
     const status = await child.status;
