@@ -10,11 +10,7 @@
  * answers with.
  * @module
  */
-import {
-  encodeReadResponse,
-  type QueryResult,
-  type TimeSeries,
-} from "../../codec/prompb.ts";
+import type { QueryResult, TimeSeries } from "../../codec/prompb.ts";
 import { snappyEncode } from "../../codec/snappy.ts";
 import type {
   SampleIterator,
@@ -24,6 +20,7 @@ import type {
 import { SampleLimitError } from "../../storage/limits.ts";
 import { HttpError } from "../http/errors.ts";
 import type { PlannedQuery } from "./request.ts";
+import { encodeReadResponseFast } from "./samples_encoder.ts";
 
 /** Limits of one SAMPLES answer. */
 export interface SamplesOptions {
@@ -57,7 +54,7 @@ export function readSamples(
 export function encodeSamplesBody(
   results: QueryResult[],
 ): Uint8Array<ArrayBuffer> {
-  return snappyEncode(encodeReadResponse({ results }));
+  return snappyEncode(encodeReadResponseFast(results));
 }
 
 function readQuery(
