@@ -8,7 +8,10 @@ import assert from "node:assert/strict";
 import { encodeWriteRequest } from "../src/codec/prompb.ts";
 import { snappyEncode } from "../src/codec/snappy.ts";
 import { labelsKey } from "../src/model/labels.ts";
-import { handleRemoteRead } from "../src/server/handlers/remote_read.ts";
+import {
+  createRemoteReadHandler,
+  handleRemoteRead,
+} from "../src/server/handlers/remote_read.ts";
 import { Db } from "../src/storage/db.ts";
 import {
   bitsOf,
@@ -95,10 +98,11 @@ async function startPrometheus(config: string, flags: string[]): Promise<Peer> {
 
 async function withOurServer(
   fn: (url: string, series: FixtureSeries[], db: Db) => Promise<void>,
+  handler = handleRemoteRead,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "rread-" });
   const db = await Db.open({ dataDir: dir, fsync: "never" });
-  const srv = serve(db, handleRemoteRead);
+  const srv = serve(db, handler);
   try {
     const series = fixture(SEED);
     await writeFixture(db, series);
@@ -254,134 +258,148 @@ async function streamedFrom(url: string, body: Uint8Array) {
   return { messages, sizes };
 }
 
-Deno.test({
-  name:
-    "STREAMED_XOR_CHUNKS: our frames against Prometheus 2.42's for the same samples",
-  ignore: !HAVE_PROMETHEUS,
-  fn: async () => {
-    await withOurServer(async (url, series, db) => {
-      const prom = await startPrometheus("global: {scrape_interval: 1h}\n", [
-        "--web.enable-remote-write-receiver",
-      ]);
-      try {
-        const wr = snappyEncode(encodeWriteRequest({
-          timeseries: series.map((s) => ({
-            labels: s.labels.map((l) => ({ ...l })),
-            timestamps: s.ts,
-            values: s.vs,
-          })),
-        }));
-        const w = await fetch(`${prom.base}/api/v1/write`, {
-          method: "POST",
-          body: wr,
-          headers: {
-            "content-type": "application/x-protobuf",
-            "content-encoding": "snappy",
-            "x-prometheus-remote-write-version": "0.1.0",
-          },
-        });
-        assert.equal(w.status, 204, await w.text());
-        const queries = [
-          query(T0 - 1e6, T0 + 1e8, [lm(2, "__name__", "rr_.*")]), // everything
-          query(T0 + 100 * STEP, T0 + 350 * STEP, [lm(0, "__name__", "rr_a")]), // edges on samples
-          query(T0 + 100 * STEP + 1, T0 + 350 * STEP - 1, [
-            lm(0, "__name__", "rr_a"),
-          ]), // edges between
-          query(T0 + 125 * STEP, T0 + 200 * STEP, [lm(0, "job", "a")]), // inside one chunk
-        ];
-        const body = readBody(queries, [1]);
-        const ours = await streamedFrom(url, body);
-        const theirs = await streamedFrom(`${prom.base}/api/v1/read`, body);
-        // Same frames: one series per frame, same series, same chunk bounds.
-        const shape = (m: typeof ours.messages) =>
-          m.map((x) => ({
-            q: x.queryIndex,
-            series: x.chunkedSeries.map((c) => ({
-              labels: labelsKey(c.labels),
-              bounds: c.chunks.map((k) => `${k.minTimeMs}-${k.maxTimeMs}`),
+// With Prometheus' default frame budget (1 MiB) and a tiny one (300 bytes,
+// --storage.remote.read-max-bytes-in-frame) that splits series over frames.
+for (const frameBytes of [undefined, 300]) {
+  Deno.test({
+    name:
+      `STREAMED_XOR_CHUNKS: our frames against Prometheus 2.42's for the same samples (frame budget ${
+        frameBytes ?? "default"
+      })`,
+    ignore: !HAVE_PROMETHEUS,
+    fn: async () => {
+      await withOurServer(async (url, series, db) => {
+        const prom = await startPrometheus("global: {scrape_interval: 1h}\n", [
+          "--web.enable-remote-write-receiver",
+          ...(frameBytes
+            ? [`--storage.remote.read-max-bytes-in-frame=${frameBytes}`]
+            : []),
+        ]);
+        try {
+          const wr = snappyEncode(encodeWriteRequest({
+            timeseries: series.map((s) => ({
+              labels: s.labels.map((l) => ({ ...l })),
+              timestamps: s.ts,
+              values: s.vs,
             })),
           }));
-        assert.deepEqual(shape(ours.messages), shape(theirs.messages));
-        // Same samples bit for bit, equal to what was written.
-        let chunks = 0;
-        let sameBytes = 0;
-        ours.messages.forEach((m, i) => {
-          const p = theirs.messages[i];
-          m.chunkedSeries[0].chunks.forEach((c, k) => {
-            const pc = p.chunkedSeries[0].chunks[k];
-            assert.deepEqual(
-              chunkBits(db.engine, c.data),
-              chunkBits(db.engine, pc.data),
-              `frame ${i} chunk ${k}`,
-            );
-            chunks++;
-            if (
-              c.data.length === pc.data.length &&
-              c.data.every((b, j) => b === pc.data[j])
-            ) sameBytes++;
+          const w = await fetch(`${prom.base}/api/v1/write`, {
+            method: "POST",
+            body: wr,
+            headers: {
+              "content-type": "application/x-protobuf",
+              "content-encoding": "snappy",
+              "x-prometheus-remote-write-version": "0.1.0",
+            },
           });
-        });
-        for (const [q, qu] of queries.entries()) {
-          for (const s of series) {
-            const got = ours.messages
-              .filter((m) =>
-                m.queryIndex === q &&
-                labelsKey(m.chunkedSeries[0].labels) === labelsKey(s.labels)
-              )
-              .flatMap((m) =>
-                m.chunkedSeries[0].chunks.flatMap((c) =>
-                  chunkBits(db.engine, c.data)
-                )
+          assert.equal(w.status, 204, await w.text());
+          const queries = [
+            query(T0 - 1e6, T0 + 1e8, [lm(2, "__name__", "rr_.*")]), // everything
+            query(T0 + 100 * STEP, T0 + 350 * STEP, [
+              lm(0, "__name__", "rr_a"),
+            ]), // edges on samples
+            query(T0 + 100 * STEP + 1, T0 + 350 * STEP - 1, [
+              lm(0, "__name__", "rr_a"),
+            ]), // edges between
+            query(T0 + 125 * STEP, T0 + 200 * STEP, [lm(0, "job", "a")]), // inside one chunk
+          ];
+          const body = readBody(queries, [1]);
+          const ours = await streamedFrom(url, body);
+          const theirs = await streamedFrom(`${prom.base}/api/v1/read`, body);
+          // Same frames: one series per frame, same series, same chunk bounds.
+          const shape = (m: typeof ours.messages) =>
+            m.map((x) => ({
+              q: x.queryIndex,
+              series: x.chunkedSeries.map((c) => ({
+                labels: labelsKey(c.labels),
+                bounds: c.chunks.map((k) => `${k.minTimeMs}-${k.maxTimeMs}`),
+              })),
+            }));
+          assert.deepEqual(shape(ours.messages), shape(theirs.messages));
+          // Same samples bit for bit, equal to what was written.
+          let chunks = 0;
+          let sameBytes = 0;
+          ours.messages.forEach((m, i) => {
+            const p = theirs.messages[i];
+            m.chunkedSeries[0].chunks.forEach((c, k) => {
+              const pc = p.chunkedSeries[0].chunks[k];
+              assert.deepEqual(
+                chunkBits(db.engine, c.data),
+                chunkBits(db.engine, pc.data),
+                `frame ${i} chunk ${k}`,
               );
-            const selected = q !== 3 || s === series[0];
-            const want = selected && (q === 0 || s !== series[2])
-              ? expectedBits(s, qu.startTimestampMs, qu.endTimestampMs)
-              : [];
-            assert.deepEqual(got, want, `query ${q} ${labelsKey(s.labels)}`);
+              chunks++;
+              if (
+                c.data.length === pc.data.length &&
+                c.data.every((b, j) => b === pc.data[j])
+              ) sameBytes++;
+            });
+          });
+          for (const [q, qu] of queries.entries()) {
+            for (const s of series) {
+              const got = ours.messages
+                .filter((m) =>
+                  m.queryIndex === q &&
+                  labelsKey(m.chunkedSeries[0].labels) === labelsKey(s.labels)
+                )
+                .flatMap((m) =>
+                  m.chunkedSeries[0].chunks.flatMap((c) =>
+                    chunkBits(db.engine, c.data)
+                  )
+                );
+              const selected = q !== 3 || s === series[0];
+              const want = selected && (q === 0 || s !== series[2])
+                ? expectedBits(s, qu.startTimestampMs, qu.endTimestampMs)
+                : [];
+              assert.deepEqual(got, want, `query ${q} ${labelsKey(s.labels)}`);
+            }
           }
-        }
-        console.log(
-          `chunks compared: ${chunks}; byte-identical: ${sameBytes}; frames ${ours.sizes.length} (bytes ours ${
-            sum(ours.sizes)
-          }, Prometheus ${sum(theirs.sizes)})`,
-        );
-        assert.equal(
-          sameBytes,
-          chunks,
-          "every chunk byte-identical to Prometheus'",
-        );
-        assert.deepEqual(ours.sizes, theirs.sizes, "frame sizes");
-        // Hence the whole streamed bodies are byte-identical.
-        const raw = async (u: string) =>
-          new Uint8Array(await (await post(u, body)).arrayBuffer());
-        assert.deepEqual(await raw(url), await raw(`${prom.base}/api/v1/read`));
-        // SAMPLES: Prometheus' answer equals ours except that it turns -0
-        // into +0 (a zero double is omitted on the wire).
-        const samples = readBody(queries);
-        const mine = await samplesOf(await post(url, samples));
-        const its = await samplesOf(
-          await post(`${prom.base}/api/v1/read`, samples),
-        );
-        const flat = (r: typeof mine) =>
-          r.results.flatMap((q, i) =>
-            q.timeseries.map((t) =>
-              `${i}/${labelsKey(t.labels)} ${
-                bitsOf(t.timestamps, t.values).join(",")
-              }`
-            )
+          console.log(
+            `chunks compared: ${chunks}; byte-identical: ${sameBytes}; frames ${ours.sizes.length} (bytes ours ${
+              sum(ours.sizes)
+            }, Prometheus ${sum(theirs.sizes)})`,
           );
-        const negZero = /:8000000000000000/g;
-        assert.deepEqual(
-          flat(its),
-          flat(mine).map((x) => x.replace(negZero, ":0000000000000000")),
-        );
-        assert.ok(flat(mine).some((x) => negZero.test(x)), "ours keeps -0");
-      } finally {
-        await prom.stop();
-      }
-    });
-  },
-});
+          assert.equal(
+            sameBytes,
+            chunks,
+            "every chunk byte-identical to Prometheus'",
+          );
+          assert.deepEqual(ours.sizes, theirs.sizes, "frame sizes");
+          // Hence the whole streamed bodies are byte-identical.
+          const raw = async (u: string) =>
+            new Uint8Array(await (await post(u, body)).arrayBuffer());
+          assert.deepEqual(
+            await raw(url),
+            await raw(`${prom.base}/api/v1/read`),
+          );
+          // SAMPLES: Prometheus' answer equals ours except that it turns -0
+          // into +0 (a zero double is omitted on the wire).
+          const samples = readBody(queries);
+          const mine = await samplesOf(await post(url, samples));
+          const its = await samplesOf(
+            await post(`${prom.base}/api/v1/read`, samples),
+          );
+          const flat = (r: typeof mine) =>
+            r.results.flatMap((q, i) =>
+              q.timeseries.map((t) =>
+                `${i}/${labelsKey(t.labels)} ${
+                  bitsOf(t.timestamps, t.values).join(",")
+                }`
+              )
+            );
+          const negZero = /:8000000000000000/g;
+          assert.deepEqual(
+            flat(its),
+            flat(mine).map((x) => x.replace(negZero, ":0000000000000000")),
+          );
+          assert.ok(flat(mine).some((x) => negZero.test(x)), "ours keeps -0");
+        } finally {
+          await prom.stop();
+        }
+      }, createRemoteReadHandler({ maxFrameBytes: frameBytes }));
+    },
+  });
+}
 
 function sum(a: number[]): number {
   return a.reduce((x, y) => x + y, 0);
