@@ -49,13 +49,16 @@ async function withDb(
   fn: (db: Db, series: FixtureSeries[]) => Promise<void>,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "rread-" });
-  const db = await Db.open({ dataDir: dir, fsync: "never" });
   try {
-    const series = fixture(SEED);
-    await writeFixture(db, series);
-    await fn(db, series);
+    const db = await Db.open({ dataDir: dir, fsync: "never" });
+    try {
+      const series = fixture(SEED);
+      await writeFixture(db, series);
+      await fn(db, series);
+    } finally {
+      await db.close();
+    }
   } finally {
-    await db.close();
     await Deno.remove(dir, { recursive: true });
   }
 }
