@@ -49,6 +49,7 @@ export function contextFor(
     db,
     engine: new PromQLEngine(db),
     now: () => Date.now(),
+    queryTimeoutMs: 120_000,
     tenant,
     limits: LIMITS,
     signal,

@@ -20,6 +20,7 @@ import {
   handleQuery,
   handleQueryRange,
 } from "./handlers/prom_query.ts";
+import { handleRemoteRead } from "./handlers/remote_read.ts";
 import type { Route } from "./router.ts";
 import type { Registry } from "./self_metrics.ts";
 
@@ -91,5 +92,6 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     prom("/api/v1/query_exemplars", handleQueryExemplars),
     prom("/api/v1/status/tsdb", handleTsdbStatus, GET),
     prom("/api/v1/status/buildinfo", buildInfoHandler(deps.buildInfo), GET),
+    prom("/api/v1/read", handleRemoteRead, ["POST"]),
   ];
 }
