@@ -14,6 +14,7 @@ import {
   parseGroupingPath,
 } from "../src/ingest/pushgateway/grouping.ts";
 import { METRIC_NAME } from "../src/model/labels.ts";
+import { Prng } from "../src/util/prng.ts";
 
 const LIMITS: TenantLimits = {
   batchPerMinute: 0,
@@ -627,3 +628,59 @@ Deno.test("prom-client's Pushgateway against a live server, across a restart", a
     await closeEnv(env);
   }
 });
+
+Deno.test("fuzzed bodies: only 200 or 400, and a refused push changes nothing", async () => {
+  const env = await openEnv();
+  try {
+    const seed = 20261130;
+    const rng = new Prng(seed);
+    const base = '# TYPE c counter\nc{a="1"} 1\n# TYPE h histogram\n' +
+      'h_bucket{le="1"} 2\nh_sum 3\nh_count 2\ng 5\n';
+    const bytes = new TextEncoder().encode(base);
+    for (let i = 0; i < 300; i++) {
+      const body = bytes.slice();
+      for (let k = rng.int(0, 3); k > 0; k--) {
+        body[rng.int(0, body.length - 1)] = rng.u32() & 0xff;
+      }
+      const before = snapshot(env);
+      env.clock.now += 1000;
+      const handler = createPushgatewayHandler(env.store);
+      const method = rng.pick(["PUT", "POST"]);
+      let status: number;
+      try {
+        status = (await handler(
+          new Request("http://x/metrics/job/f", { method, body }),
+          ctxFor(env, "job/f"),
+        )).status;
+      } catch (e) {
+        if (!(e instanceof HttpError)) {
+          throw new Error(`seed ${seed} #${i}: ${e}`);
+        }
+        status = e.status;
+      }
+      assert.ok(
+        status === 200 || status === 400,
+        `seed ${seed} #${i}: ${status}`,
+      );
+      if (status === 400) {
+        const after = snapshot(env);
+        // Only the failure time of an existing group may move.
+        assert.equal(
+          after.replace(/"failureTime":[0-9.e+]+/g, ""),
+          before.replace(/"failureTime":[0-9.e+]+/g, ""),
+          `seed ${seed} #${i}`,
+        );
+      }
+    }
+  } finally {
+    await closeEnv(env);
+  }
+});
+
+/** The tenant's groups as text (Maps included). */
+function snapshot(env: Env): string {
+  return JSON.stringify(
+    env.store.groups("default"),
+    (_k, v) => v instanceof Map ? [...v] : v,
+  );
+}

@@ -74,6 +74,7 @@ const HASH = 0x23;
 const CR = 0x0d;
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
+const LOOSE = new TextDecoder();
 
 /** A family under construction; `typed` is false until TYPE or a sample fixes it. */
 interface Building extends MetricFamily {
@@ -319,11 +320,8 @@ class Parser {
     this.#pos = p;
     let raw = buf.subarray(start, p - 1);
     if (escaped) raw = unescape(raw);
-    try {
-      return UTF8.decode(raw);
-    } catch {
-      return this.#fail("invalid label value: not valid UTF-8");
-    }
+    return decodeBytes(raw, true) ??
+      this.#fail("invalid label value: not valid UTF-8");
   }
 
   /** The rest of a HELP line, with escapes \\ \n \" (as Go accepts). */
@@ -342,11 +340,8 @@ class Parser {
       else this.#fail(`invalid escape sequence '\\${printable(e)}'`);
     }
     this.#pos = this.#end;
-    try {
-      return UTF8.decode(new Uint8Array(bytes));
-    } catch {
-      return this.#fail("HELP text is not valid UTF-8");
-    }
+    return decodeBytes(new Uint8Array(bytes), true) ??
+      this.#fail("HELP text is not valid UTF-8");
   }
 
   /** The family a sample or comment name belongs to, created when new. */
@@ -502,16 +497,13 @@ class Parser {
   }
 
   #decode(start: number, end: number, what: string): string {
-    try {
-      return UTF8.decode(this.buf.subarray(start, end));
-    } catch {
-      return this.#fail(`${what} is not valid UTF-8`);
-    }
+    return decodeBytes(this.buf.subarray(start, end), true) ??
+      this.#fail(`${what} is not valid UTF-8`);
   }
 
-  /** Decodes for messages and number tokens; bad bytes become U+FFFD. */
+  /** Decodes names, number tokens and messages; bad bytes become U+FFFD. */
   #decodeLoose(start: number, end: number): string {
-    return new TextDecoder().decode(this.buf.subarray(start, end));
+    return decodeBytes(this.buf.subarray(start, end), false) ?? "";
   }
 }
 
@@ -528,6 +520,35 @@ function unescape(raw: Uint8Array): Uint8Array {
     out[n++] = c;
   }
   return out.subarray(0, n);
+}
+
+/**
+ * UTF-8 bytes to a string; ASCII by hand (TextDecoder costs about a
+ * microsecond per call). Null when `fatal` and the bytes are not UTF-8.
+ */
+function decodeBytes(bytes: Uint8Array, fatal: boolean): string | null {
+  let ascii = true;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (!ascii) {
+    try {
+      return (fatal ? UTF8 : LOOSE).decode(bytes);
+    } catch {
+      return null;
+    }
+  }
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 4096) {
+    s += String.fromCharCode.apply(
+      null,
+      bytes.subarray(i, i + 4096) as unknown as number[],
+    );
+  }
+  return s;
 }
 
 function metricType(text: string): MetricType | null {
