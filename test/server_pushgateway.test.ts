@@ -121,6 +121,7 @@ function ctxFor(env: Env, path: string, tenant = "default"): RequestContext {
     db: env.db,
     engine: env.engine,
     now: () => env.clock.now,
+    queryTimeoutMs: 120_000,
     tenant,
     limits: LIMITS,
     signal: new AbortController().signal,

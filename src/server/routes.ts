@@ -21,6 +21,10 @@ import {
   handleQueryRange,
 } from "./handlers/prom_query.ts";
 import { handleRemoteRead } from "./handlers/remote_read.ts";
+import {
+  createPushgatewayHandler,
+  type PushgatewayStore,
+} from "./handlers/pushgateway.ts";
 import type { Route } from "./router.ts";
 import type { Registry } from "./self_metrics.ts";
 
@@ -29,6 +33,7 @@ export interface RouteDeps {
   readonly registry: Registry;
   readonly metadata: MetadataSource;
   readonly buildInfo: Record<string, string>;
+  readonly pushgateway: PushgatewayStore;
   isReady(): boolean;
 }
 
@@ -93,5 +98,13 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     prom("/api/v1/status/tsdb", handleTsdbStatus, GET),
     prom("/api/v1/status/buildinfo", buildInfoHandler(deps.buildInfo), GET),
     prom("/api/v1/read", handleRemoteRead, ["POST"]),
+    {
+      path: "/metrics/*path",
+      methods: ["PUT", "POST", "DELETE"],
+      family: "plain",
+      auth: true,
+      rateClass: "write",
+      handler: createPushgatewayHandler(deps.pushgateway),
+    },
   ];
 }

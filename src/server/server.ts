@@ -10,6 +10,7 @@ import { createApp } from "./app.ts";
 import type { TenantLimits } from "./context.ts";
 import type { Config } from "./flags.ts";
 import type { MetadataSource } from "./handlers/prom_meta.ts";
+import { PushgatewayStore } from "./handlers/pushgateway.ts";
 import { promError } from "./http/envelope.ts";
 import { HttpError } from "./http/errors.ts";
 import type { RateLimitFn } from "./router.ts";
@@ -50,6 +51,7 @@ function jsonLog(fields: Record<string, unknown>): void {
 /** A running server. */
 export class TidemarkServer {
   #db: Db | null = null;
+  #pushgateway: PushgatewayStore | null = null;
   #maintenance: ReturnType<typeof setInterval> | undefined;
   readonly #shutdown = new AbortController();
   readonly registry = new Registry();
@@ -123,9 +125,16 @@ export class TidemarkServer {
     });
     registerStoreMetrics(this.registry, db);
     const metadata: MetadataSource = { metadata: () => new Map() };
+    const pushgateway = await PushgatewayStore.open({
+      storage: db,
+      dataDir: config.dataDir,
+    });
+    this.#pushgateway = pushgateway;
+    pushgateway.start();
     const routes = buildRoutes({
       registry: this.registry,
       metadata,
+      pushgateway,
       buildInfo: {
         version: PROMETHEUS_API_VERSION,
         revision: "",
@@ -163,6 +172,7 @@ export class TidemarkServer {
     await this.http.shutdown();
     this.#shutdown.abort();
     await this.ready.catch(() => {});
+    await this.#pushgateway?.stop();
     await this.#db?.close();
   }
 }
