@@ -24,7 +24,7 @@ import { LabelCache } from "../src/ingest/remote_write_labels.ts";
 import { applyBatch } from "../src/ingest/remote_write_apply.ts";
 import { encodeWorkload, interleaved } from "./compare/workload.ts";
 import { ownCpuSeconds } from "./compare/proc.ts";
-import type { SuiteResult } from "./_harness.ts";
+import type { CaseResult, SuiteResult } from "./_harness.ts";
 
 const MAX_DECODED = 32 << 20;
 
@@ -126,7 +126,7 @@ export async function run(minutes = 60): Promise<SuiteResult> {
   });
   const bodies = interleaved(w.parts[0].bodies);
   const figures: Record<string, number> = {};
-  const cases = [];
+  const cases: CaseResult[] = [];
   const record = (name: string, r: Timed) => {
     figures[`${name} samplesPerCpuSecond`] = Math.round(r.samples / r.cpu);
     cases.push({
