@@ -25,7 +25,7 @@ tm_static_gauge{k="c"} 1.7976931348623157e+308
 tm_static_total 12345678901
 `;
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -89,7 +89,7 @@ Deno.test({
       },
     );
     const ourPort = server.addr.port;
-    const promPort = await freePort();
+    const promPort = freePort();
     const dir = await Deno.makeTempDir({ prefix: "rw-prom-" });
     await Deno.writeTextFile(
       `${dir}/prometheus.yml`,
