@@ -15,6 +15,7 @@ const suites: Record<string, () => Promise<{ run(): Promise<SuiteResult> }>> = {
   wal: () => import("./wal.bench.ts"),
   block: () => import("./block.bench.ts"),
   storage: () => import("./storage.bench.ts"),
+  remote_write: () => import("./remote_write.ts"),
 };
 
 const wanted = Deno.args.length ? Deno.args : Object.keys(suites);
