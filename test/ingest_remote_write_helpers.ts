@@ -189,6 +189,7 @@ export async function openTestDb(
       db,
       engine,
       now: () => Date.now(),
+      queryTimeoutMs: 120_000,
       tenant,
       limits: TEST_LIMITS,
       signal: new AbortController().signal,

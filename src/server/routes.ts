@@ -34,6 +34,7 @@ export interface RouteDeps {
   readonly metadata: MetadataSource;
   readonly buildInfo: Record<string, string>;
   readonly pushgateway: PushgatewayStore;
+  readonly remoteWrite: Handler;
   isReady(): boolean;
 }
 
@@ -98,6 +99,14 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     prom("/api/v1/status/tsdb", handleTsdbStatus, GET),
     prom("/api/v1/status/buildinfo", buildInfoHandler(deps.buildInfo), GET),
     prom("/api/v1/read", handleRemoteRead, ["POST"]),
+    {
+      ...prom("/api/v1/write", deps.remoteWrite, ["POST"]),
+      rateClass: "write",
+    },
+    {
+      ...prom("/api/v1/prom/write", deps.remoteWrite, ["POST"]),
+      rateClass: "write",
+    },
     {
       path: "/metrics/*path",
       methods: ["PUT", "POST", "DELETE"],

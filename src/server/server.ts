@@ -11,12 +11,14 @@ import type { TenantLimits } from "./context.ts";
 import type { Config } from "./flags.ts";
 import type { MetadataSource } from "./handlers/prom_meta.ts";
 import { PushgatewayStore } from "./handlers/pushgateway.ts";
+import { createRemoteWriteHandler } from "./handlers/remote_write.ts";
+import { MetadataStore } from "../ingest/remote_write_metadata.ts";
 import { promError } from "./http/envelope.ts";
 import { HttpError } from "./http/errors.ts";
 import type { RateLimitFn } from "./router.ts";
 import { buildRoutes } from "./routes.ts";
 import { Registry } from "./self_metrics.ts";
-import { registerStoreMetrics } from "./store_metrics.ts";
+import { ingestCounters, registerStoreMetrics } from "./store_metrics.ts";
 
 /** The Prometheus API version the HTTP API follows (for Grafana's detection). */
 const PROMETHEUS_API_VERSION = "3.0.0";
@@ -124,7 +126,15 @@ export class TidemarkServer {
       timeoutMs: options.queryTimeoutMs ?? 120_000,
     });
     registerStoreMetrics(this.registry, db);
-    const metadata: MetadataSource = { metadata: () => new Map() };
+    const metadataStore = new MetadataStore();
+    const metadata: MetadataSource = {
+      metadata: (tenant, metric) =>
+        new Map(Object.entries(metadataStore.get(tenant, metric))),
+    };
+    const remoteWrite = createRemoteWriteHandler({
+      metadata: metadataStore,
+      onOutcome: ingestCounters(this.registry),
+    });
     const pushgateway = await PushgatewayStore.open({
       storage: db,
       dataDir: config.dataDir,
@@ -135,6 +145,7 @@ export class TidemarkServer {
       registry: this.registry,
       metadata,
       pushgateway,
+      remoteWrite,
       buildInfo: {
         version: PROMETHEUS_API_VERSION,
         revision: "",

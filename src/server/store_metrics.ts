@@ -4,7 +4,28 @@
  * @module
  */
 import type { Db } from "../storage/db.ts";
+import type { WriteOutcome } from "../ingest/remote_write_apply.ts";
 import type { Registry } from "./self_metrics.ts";
+
+/** Counters of remote-written samples, fed by the remote-write handler. */
+export function ingestCounters(
+  registry: Registry,
+): (tenant: string, version: 1 | 2, o: WriteOutcome) => void {
+  const written = registry.counter(
+    "tidemark_remote_write_samples_total",
+    "Samples written through remote write, per tenant and protocol version.",
+  );
+  const rejected = registry.counter(
+    "tidemark_remote_write_samples_rejected_total",
+    "Samples refused in remote write requests, per tenant and reason.",
+  );
+  return (tenant, version, o) => {
+    written.inc({ tenant, protocol: `${version}.0` }, o.samplesWritten);
+    for (const [reason, n] of Object.entries(o.reasonCounts)) {
+      rejected.inc({ tenant, reason }, n);
+    }
+  };
+}
 
 /** Registers gauges read from the store and the process at scrape time. */
 export function registerStoreMetrics(registry: Registry, db: Db): void {

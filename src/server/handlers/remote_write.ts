@@ -37,6 +37,8 @@ export interface RemoteWriteOptions {
   labelCaches: TenantLabelCaches;
   /** Ingest 2.0 created timestamps as zero samples (default true). */
   createdTimestampZero: boolean;
+  /** Told what every applied request did (self-monitoring). */
+  onOutcome?(tenant: string, version: 1 | 2, outcome: WriteOutcome): void;
 }
 
 /** The metadata store the default handler fills (wire it to /api/v1/metadata). */
@@ -74,6 +76,7 @@ export function createRemoteWriteHandler(
         refuseExemplars: version === 2,
         maxReasons: 5,
       });
+      opts.onOutcome?.(ctx.tenant, version, outcome);
       const headers = writtenHeaders(outcome);
       if (
         outcome.samplesRejected + outcome.histogramsRejected +
