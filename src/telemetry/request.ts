@@ -39,7 +39,7 @@ const timeInput = z.union([z.string(), z.number()], {
 const bodySchema = z.object({
   metric: z.string({ error: required("a string") }).min(1, "must not be empty"),
   tags: z.record(
-    z.string().min(1, "tag names must not be empty"),
+    z.string(),
     z.array(
       z.string({ error: "tag values must be strings" }).min(
         1,
@@ -51,7 +51,8 @@ const bodySchema = z.object({
       "each tag needs at least one value",
     ),
     { error: "must be an object of tag → [values]" },
-  ).optional(),
+  ).refine((r) => !Object.hasOwn(r, ""), "tag names must not be empty")
+    .optional(),
   start: timeInput,
   end: timeInput.optional(),
   step: z.union([z.string(), z.number()], {
