@@ -33,9 +33,18 @@ interface Harness {
 }
 
 /** A server with only the telemetry handler; the tenant comes from an X-Tenant header. */
-async function start(): Promise<Harness> {
+async function start(
+  opts: {
+    queryTimeoutMs?: number;
+    signal?: AbortSignal;
+    maxSamplesPerQuery?: number;
+  } = {},
+): Promise<Harness> {
   const dir = await Deno.makeTempDir({ prefix: "tm-telemetry-http-" });
-  const db = await Db.open({ dataDir: dir });
+  const db = await Db.open({
+    dataDir: dir,
+    maxSamplesPerQuery: opts.maxSamplesPerQuery,
+  });
   const engine = new PromQLEngine(db);
   const server = Deno.serve(
     { port: 0, hostname: "127.0.0.1", onListen() {} },
@@ -44,10 +53,10 @@ async function start(): Promise<Harness> {
         db,
         engine,
         now: () => NOW,
-        queryTimeoutMs: 30_000,
+        queryTimeoutMs: opts.queryTimeoutMs ?? 30_000,
         tenant: req.headers.get("x-tenant") ?? "default",
         limits: LIMITS,
-        signal: new AbortController().signal,
+        signal: opts.signal ?? new AbortController().signal,
         params: {},
       };
       try {
@@ -400,4 +409,58 @@ Deno.test("telemetry over HTTP: agrees with PromQL on reset-free, evenly spaced 
   } finally {
     await h.close();
   }
+});
+
+Deno.test("telemetry over HTTP: timeout, cancellation and read limits", async (t) => {
+  const cases: [string, Parameters<typeof start>[0], number, string][] = [
+    ["past the deadline → 503 timeout", { queryTimeoutMs: -1 }, 503, "timeout"],
+    [
+      "client gone → 503 canceled",
+      { signal: AbortSignal.abort() },
+      503,
+      "canceled",
+    ],
+    [
+      "sample limit → 422 execution",
+      { maxSamplesPerQuery: 3 },
+      422,
+      "execution",
+    ],
+  ];
+  for (const [name, opts, status, errorType] of cases) {
+    await t.step(name, async () => {
+      const h = await start(opts);
+      try {
+        await write(h.db, "default", { __name__: "c" }, [
+          [NOW - 4000, 1],
+          [NOW - 3000, 2],
+          [NOW - 2000, 3],
+          [NOW - 1000, 4],
+        ]);
+        const res = await h.post(`{"metric":"c","start":"now-1m","step":"1m"}`);
+        const json = await res.json();
+        assert.equal(res.status, status, JSON.stringify(json));
+        assert.equal(json.errorType, errorType);
+      } finally {
+        await h.close();
+      }
+    });
+  }
+  await t.step("within limits the same request answers", async () => {
+    const h = await start({ maxSamplesPerQuery: 4 });
+    try {
+      await write(h.db, "default", { __name__: "c" }, [
+        [NOW - 4000, 1],
+        [NOW - 3000, 2],
+        [NOW - 2000, 3],
+        [NOW - 1000, 4],
+      ]);
+      const res = await h.post(`{"metric":"c","start":"now-1m","step":"1m"}`);
+      assert.deepEqual(await res.json(), {
+        data: [{ ts: NOW - 60_000, bucket: { total: { count: 3 } } }],
+      });
+    } finally {
+      await h.close();
+    }
+  });
 });
