@@ -1,0 +1,57 @@
+/**
+ * The telemetry `step`: a bucket width. A JSON API whose times are epoch
+ * milliseconds takes a bare number as milliseconds (`3600000`), and people
+ * write durations (`1h`, `15m`, `1d`, `1h30m`); both are accepted. Units
+ * are fixed-length (ms s m h d w): a calendar month or year has no single
+ * width, so `M` and `y` are refused rather than guessed.
+ * @module
+ */
+
+const UNIT_MS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+const DURATION = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
+const PART = /(\d+)(ms|s|m|h|d|w)/g;
+const DIGITS = /^\d+$/;
+
+/** Why a step was refused. */
+export class StepError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StepError";
+  }
+}
+
+/**
+ * A step in milliseconds from a positive integer (ms), a digit string (ms)
+ * or a duration string. Throws StepError when it is not a positive,
+ * safe-integer number of milliseconds.
+ */
+export function parseStep(input: string | number): number {
+  let ms: number;
+  if (typeof input === "number") {
+    if (!Number.isInteger(input)) {
+      throw new StepError("a numeric step is whole milliseconds");
+    }
+    ms = input;
+  } else if (DIGITS.test(input)) {
+    ms = Number(input);
+  } else if (DURATION.test(input)) {
+    ms = 0;
+    for (const m of input.matchAll(PART)) ms += Number(m[1]) * UNIT_MS[m[2]];
+  } else {
+    throw new StepError(
+      `cannot parse ${
+        JSON.stringify(input)
+      } as a duration: use milliseconds or units ms s m h d w, like "15m" or "1h30m"`,
+    );
+  }
+  if (!(ms > 0)) throw new StepError("step must be positive");
+  if (!Number.isSafeInteger(ms)) throw new StepError("step is too large");
+  return ms;
+}
