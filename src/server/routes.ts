@@ -25,6 +25,7 @@ import {
   createPushgatewayHandler,
   type PushgatewayStore,
 } from "./handlers/pushgateway.ts";
+import { handleTelemetry } from "./handlers/telemetry.ts";
 import type { Route } from "./router.ts";
 import type { Registry } from "./self_metrics.ts";
 
@@ -99,6 +100,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     prom("/api/v1/status/tsdb", handleTsdbStatus, GET),
     prom("/api/v1/status/buildinfo", buildInfoHandler(deps.buildInfo), GET),
     prom("/api/v1/read", handleRemoteRead, ["POST"]),
+    prom("/api/v1/tenant/telemetry", handleTelemetry, ["POST"]),
     {
       ...prom("/api/v1/write", deps.remoteWrite, ["POST"]),
       rateClass: "write",
