@@ -14,6 +14,7 @@ import {
   type RateLimitFn,
   type Route,
 } from "./router.ts";
+import { evaluationGate } from "./query_gate.ts";
 import { LATENCY_BUCKETS, type Registry } from "./self_metrics.ts";
 
 /** What the pipeline needs besides the handlers' dependencies. */
@@ -93,16 +94,22 @@ async function run(
       opts.rateLimit(tenant, route.rateClass, limits, now, code);
     }
     const signal = AbortSignal.any([req.signal, opts.shutdown]);
-    return await route.handler(req, {
-      db: opts.db,
-      engine: opts.engine,
-      now: opts.now,
-      queryTimeoutMs: opts.queryTimeoutMs,
-      tenant,
-      limits,
-      signal,
-      params,
-    });
+    const writing = route.rateClass === "write" || route.rateClass === "batch";
+    const done = writing ? evaluationGate.writeStarted() : null;
+    try {
+      return await route.handler(req, {
+        db: opts.db,
+        engine: opts.engine,
+        now: opts.now,
+        queryTimeoutMs: opts.queryTimeoutMs,
+        tenant,
+        limits,
+        signal,
+        params,
+      });
+    } finally {
+      done?.();
+    }
   } catch (e) {
     if (e instanceof HttpError) {
       await req.body?.cancel().catch(() => {});

@@ -19,6 +19,7 @@ import {
   timeParam,
 } from "../http/params.ts";
 import { queryDataJson } from "../http/prom_json.ts";
+import { evaluationGate } from "../query_gate.ts";
 
 const queryText = z.string({
   error:
@@ -118,9 +119,13 @@ export const handleQuery: Handler = async (req, ctx) => {
   checkExpression(p.query, false);
   const time = p.time ?? ctx.now();
   try {
-    const r = await ctx.engine.instantQuery(ctx.tenant, p.query, time, {
-      timeoutMs: timeoutOf(ctx, p.timeout),
-    });
+    const r = await evaluationGate.run(
+      () =>
+        ctx.engine.instantQuery(ctx.tenant, p.query, time, {
+          timeoutMs: timeoutOf(ctx, p.timeout),
+        }),
+      ctx.signal,
+    );
     return promSuccessRaw(queryDataJson(r.value), r.warnings, r.infos);
   } catch (e) {
     throw queryHttpError(e);
@@ -144,13 +149,12 @@ export const handleQueryRange: Handler = async (req, ctx) => {
   }
   checkExpression(p.query, true);
   try {
-    const r = await ctx.engine.rangeQuery(
-      ctx.tenant,
-      p.query,
-      p.start,
-      p.end,
-      p.step,
-      { timeoutMs: timeoutOf(ctx, p.timeout) },
+    const r = await evaluationGate.run(
+      () =>
+        ctx.engine.rangeQuery(ctx.tenant, p.query, p.start, p.end, p.step, {
+          timeoutMs: timeoutOf(ctx, p.timeout),
+        }),
+      ctx.signal,
     );
     return promSuccessRaw(queryDataJson(r.value), r.warnings, r.infos);
   } catch (e) {
