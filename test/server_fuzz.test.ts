@@ -6,7 +6,7 @@ import { Prng } from "../src/util/prng.ts";
 import { startTestServer } from "./_server.ts";
 
 const SEED = 20261130;
-const ROUNDS = Number(Deno.env.get("FUZZ_ROUNDS") ?? 400);
+const ROUNDS = Number(Deno.env.get("FUZZ_ROUNDS") ?? 1500);
 
 const TOKENS = [
   "sum",
