@@ -7,9 +7,11 @@
 import type { Handler } from "./context.ts";
 import {
   buildInfoHandler,
+  handleAlerts,
   handleLabels,
   handleLabelValues,
   handleQueryExemplars,
+  handleRules,
   handleSeries,
   handleTsdbStatus,
   metadataHandler,
@@ -99,6 +101,8 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     prom("/api/v1/query_exemplars", handleQueryExemplars),
     prom("/api/v1/status/tsdb", handleTsdbStatus, GET),
     prom("/api/v1/status/buildinfo", buildInfoHandler(deps.buildInfo), GET),
+    prom("/api/v1/rules", handleRules, GET),
+    prom("/api/v1/alerts", handleAlerts, GET),
     prom("/api/v1/read", handleRemoteRead, ["POST"]),
     prom("/api/v1/tenant/telemetry", handleTelemetry, ["POST"]),
     {

@@ -229,3 +229,14 @@ export const handleQueryExemplars: Handler = async (req) => {
   }
   return promSuccess([]);
 };
+
+/**
+ * GET /api/v1/rules and /api/v1/alerts: no recording or alerting rules are
+ * evaluated here; Grafana lists these and expects the empty shapes.
+ */
+export const handleRules: Handler = () =>
+  Promise.resolve(promSuccess({ groups: [] }));
+
+/** GET /api/v1/alerts (see handleRules). */
+export const handleAlerts: Handler = () =>
+  Promise.resolve(promSuccess({ alerts: [] }));
