@@ -20,6 +20,7 @@ import {
   handleQuery,
   handleQueryRange,
 } from "./handlers/prom_query.ts";
+import { STATIC_ASSETS, staticHandler } from "./handlers/static.ts";
 import type { Route } from "./router.ts";
 import type { Registry } from "./self_metrics.ts";
 
@@ -91,5 +92,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     prom("/api/v1/query_exemplars", handleQueryExemplars),
     prom("/api/v1/status/tsdb", handleTsdbStatus, GET),
     prom("/api/v1/status/buildinfo", buildInfoHandler(deps.buildInfo), GET),
+    // The query page (build/ui) and the engine module it runs.
+    ...STATIC_ASSETS.map((a) => open(a.path, staticHandler(a))),
   ];
 }
