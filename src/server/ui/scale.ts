@@ -33,11 +33,13 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   const mag = 10 ** Math.floor(Math.log10(rough));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= rough) ??
     10 * mag;
-  const first = Math.ceil(min / step) * step;
+  // Whole multiples of the step, rounded to the step's decimals so labels
+  // read 0.3 rather than 0.30000000000000004.
+  const decimals = Math.min(100, Math.max(0, -Math.floor(Math.log10(step))));
   const ticks: number[] = [];
-  for (let v = first; v <= max + step * 1e-9; v += step) {
-    // Rounding keeps labels like 0.30000000000000004 out.
-    ticks.push(Number(v.toPrecision(12)));
+  const last = Math.floor(max / step + 1e-9);
+  for (let i = Math.ceil(min / step - 1e-9); i <= last; i++) {
+    ticks.push(Number((i * step).toFixed(decimals)));
   }
   return ticks;
 }
