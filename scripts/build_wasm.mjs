@@ -88,3 +88,6 @@ if (mtime(jsPath) < tsSources) {
   }
   console.error(`built ${jsPath}`);
 }
+
+// The query page bundles these bindings too.
+await import("./build_ui.mjs");

@@ -28,6 +28,7 @@ import {
   type PushgatewayStore,
 } from "./handlers/pushgateway.ts";
 import { handleTelemetry } from "./handlers/telemetry.ts";
+import { STATIC_ASSETS, staticHandler } from "./handlers/static.ts";
 import type { Route } from "./router.ts";
 import type { Registry } from "./self_metrics.ts";
 
@@ -121,5 +122,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
       rateClass: "write",
       handler: createPushgatewayHandler(deps.pushgateway),
     },
+    // The query page (build/ui) and the engine module it runs.
+    ...STATIC_ASSETS.map((a) => open(a.path, staticHandler(a))),
   ];
 }
