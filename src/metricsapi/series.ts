@@ -32,10 +32,24 @@ export function tagsKey(tags: Tags): string {
   return JSON.stringify(keys.map((k) => [k, tags[k]]));
 }
 
+/** True when two tag sets hold the same pairs. */
+export function sameTags(a: Tags, b: Tags): boolean {
+  if (a === b) return true;
+  let n = 0;
+  for (const k in a) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  for (const _ in b) n--;
+  return n === 0;
+}
+
 /** Every typed series and definition of one tenant. */
 export class TenantSeries {
   readonly definitions = new Map<string, Definition>();
   readonly series = new Map<string, Map<string, TypedSeries>>();
+  // The series of the previous add: batches mostly repeat a series.
+  #last: { name: string; series: TypedSeries; def: Definition } | null = null;
 
   constructor(private readonly engine: Engine) {}
 
@@ -58,6 +72,31 @@ export class TenantSeries {
     now: number,
     member?: string,
   ): void {
+    const last = this.#last;
+    let def: Definition;
+    let s: TypedSeries;
+    if (last && last.name === name && sameTags(last.series.tags, tags)) {
+      def = last.def;
+      s = last.series;
+    } else {
+      ({ def, s } = this.#lookup(name, type, tags, t));
+      this.#last = { name, series: s, def };
+    }
+    if (t < def.firstSeen) def.firstSeen = t;
+    if (t > def.lastSeen) def.lastSeen = t;
+    def.dataPoints++;
+    for (let i = 0; i < RESOLUTIONS.length; i++) {
+      const r = RESOLUTIONS[i];
+      const start = Math.floor(t / r.ms) * r.ms;
+      if (start + r.ms <= now - r.horizonMs) continue;
+      const level = s.levels[i];
+      let b = level.get(start);
+      if (!b) level.set(start, b = new Rollup(this.engine, type));
+      b.add(t, value, member);
+    }
+  }
+
+  #lookup(name: string, type: MetricType, tags: Tags, t: number) {
     let def = this.definitions.get(name);
     if (!def) {
       def = {
@@ -71,9 +110,6 @@ export class TenantSeries {
       this.definitions.set(name, def);
     }
     for (const k in tags) def.tagKeys.add(k);
-    if (t < def.firstSeen) def.firstSeen = t;
-    if (t > def.lastSeen) def.lastSeen = t;
-    def.dataPoints++;
     let byTags = this.series.get(name);
     if (!byTags) this.series.set(name, byTags = new Map());
     const key = tagsKey(tags);
@@ -82,15 +118,7 @@ export class TenantSeries {
       s = { tags, levels: RESOLUTIONS.map(() => new Map()) };
       byTags.set(key, s);
     }
-    for (let i = 0; i < RESOLUTIONS.length; i++) {
-      const r = RESOLUTIONS[i];
-      const start = Math.floor(t / r.ms) * r.ms;
-      if (start + r.ms <= now - r.horizonMs) continue;
-      const level = s.levels[i];
-      let b = level.get(start);
-      if (!b) level.set(start, b = new Rollup(this.engine, type));
-      b.add(t, value, member);
-    }
+    return { def, s };
   }
 
   /** The bucket of `name`/`tags` at resolution index `level` containing t. */
@@ -136,5 +164,6 @@ export class TenantSeries {
       }
     }
     this.series.clear();
+    this.#last = null;
   }
 }

@@ -23,7 +23,7 @@ import { type IntervalQuery, type QueryResult, runQuery } from "./query.ts";
 import { RESOLUTIONS } from "./resolution.ts";
 import { type Definition, TenantSeries } from "./series.ts";
 import type { EventRecord, ItemError, Observation } from "./types.ts";
-import { ViewState } from "./view.ts";
+import { appendView, ViewState } from "./view.ts";
 
 /** Options of `MetricsStore.open`. */
 export interface MetricsStoreOptions {
@@ -131,7 +131,7 @@ export class MetricsStore {
         if (comparePositions(end, watermark) <= 0) return;
         let app = appenders.get(rec.tenant);
         if (!app) appenders.set(rec.tenant, app = opts.db.appender(rec.tenant));
-        for (const s of samples) app.append(s.labels, s.t, s.v);
+        appendView(app, samples);
         reappended += samples.length;
       },
     );
@@ -271,7 +271,7 @@ export class MetricsStore {
       const samples = this.#apply(rec, now);
       let app = appenders.get(rec.tenant);
       if (!app) appenders.set(rec.tenant, app = this.db.appender(rec.tenant));
-      for (const s of samples) app.append(s.labels, s.t, s.v);
+      appendView(app, samples);
     }
     for (const app of appenders.values()) {
       this.viewRejected += (await app.commit()).rejected.length;

@@ -8,8 +8,9 @@
  *   Prometheus counter (`rate()`, `increase()` work). A 0 is written 1 ms
  *   before the first increment so that the first increment counts in
  *   `increase()`. The series' timestamps only move forward: an increment at
- *   or before the series' newest sample is written 1 ms after it (within
- *   one batch, same-millisecond increments fold into one sample instead).
+ *   or before the series' newest sample is written 1 ms after it. Within one
+ *   batch, increments at or before the newest sample, or in the same 10 s
+ *   as it, fold into one sample (as a 10 s scrape would see them).
  * - distribution `d_count{tags}`, `d_sum{tags}`: running count and sum
  *   (counters, as above); `d{tags,quantile="0.5"|"0.9"|"0.95"|"0.99"}`:
  *   the quantiles of the observations of the current minute, written at
@@ -23,7 +24,11 @@
  */
 import { type Labels, labelsFrom, labelsKey } from "../model/labels.ts";
 import type { Rollup } from "./rollup.ts";
+import { sameTags } from "./series.ts";
 import type { Observation, Tags } from "./types.ts";
+
+/** Cumulative series get at most one sample per this many ms per batch. */
+export const FOLD_MS = 10_000;
 
 /** Quantiles exposed for distributions. */
 export const VIEW_QUANTILES = [0.5, 0.9, 0.95, 0.99] as const;
@@ -53,14 +58,35 @@ export type MinuteBucket = (name: string, tags: Tags, t: number) =>
 /** Derives view samples, keeping per-series state across batches. */
 export class ViewState {
   readonly #series = new Map<string, ViewSeries>();
+  /** name + tags as sent → series: skips building labels per observation. */
+  readonly #byText = new Map<string, ViewSeries>();
 
-  #get(labels: Labels): ViewSeries {
+  // Recent lookups: a batch mostly repeats a few series.
+  #recent: { name: string; tags: Tags; s: ViewSeries }[] = [];
+
+  #get(name: string, tags: Tags): ViewSeries {
+    for (const r of this.#recent) {
+      if (r.name === name && sameTags(r.tags, tags)) return r.s;
+    }
+    const s = this.#find(name, tags);
+    this.#recent.unshift({ name, tags, s });
+    if (this.#recent.length > 4) this.#recent.pop();
+    return s;
+  }
+
+  #find(name: string, tags: Tags): ViewSeries {
+    const text = `${name}\u0000${JSON.stringify(tags)}`;
+    let s = this.#byText.get(text);
+    if (s) return s;
+    const labels = viewLabels(name, tags);
     const key = labelsKey(labels);
-    let s = this.#series.get(key);
+    s = this.#series.get(key);
     if (!s) {
       s = { labels, lastT: -Infinity, total: 0, pending: null };
       this.#series.set(key, s);
     }
+    if (this.#byText.size > 1_000_000) this.#byText.clear();
+    this.#byText.set(text, s);
     return s;
   }
 
@@ -77,7 +103,14 @@ export class ViewState {
     const dists = new Map<string, { o: Observation; t: number }>();
     const emit = (s: ViewSeries, t: number, v: number, monotonic: boolean) => {
       if (s.pending === null) touched.push(s);
-      if (t > s.lastT) {
+      if (
+        monotonic && s.pending !== null && t > s.lastT &&
+        Math.floor(t / FOLD_MS) === Math.floor(s.pending.t / FOLD_MS)
+      ) {
+        // Same 10 s as this batch's newest sample: move it forward.
+        s.pending.t = s.lastT = t;
+        s.pending.v = v;
+      } else if (t > s.lastT) {
         s.pending = { labels: s.labels, t, v };
         out.push(s.pending);
         s.lastT = t;
@@ -94,25 +127,29 @@ export class ViewState {
         out.push({ labels: s.labels, t, v }); // a late gauge value
       }
     };
-    const counter = (labels: Labels, t: number, inc: number) => {
-      const s = this.#get(labels);
-      if (s.lastT === -Infinity) emit(s, t - 1, 0, true);
+    const counter = (name: string, tags: Tags, t: number, inc: number) => {
+      const s = this.#get(name, tags);
+      if (s.lastT === -Infinity) {
+        // A sample of its own (never folded): increase() sees the first increment.
+        out.push({ labels: s.labels, t: t - 1, v: 0 });
+        s.lastT = t - 1;
+      }
       s.total += inc;
       emit(s, t, s.total, true);
     };
     for (const o of observations) {
       if (o.type === "gauge") {
         emit(
-          this.#get(viewLabels(o.name, o.tags)),
+          this.#get(o.name, o.tags),
           o.t,
           o.value as number,
           false,
         );
       } else if (o.type === "counter") {
-        counter(viewLabels(o.name, o.tags), o.t, o.value as number);
+        counter(o.name, o.tags, o.t, o.value as number);
       } else if (o.type === "distribution") {
-        counter(viewLabels(`${o.name}_count`, o.tags), o.t, 1);
-        counter(viewLabels(`${o.name}_sum`, o.tags), o.t, o.value as number);
+        counter(`${o.name}_count`, o.tags, o.t, 1);
+        counter(`${o.name}_sum`, o.tags, o.t, o.value as number);
         const key = `${o.name}\u0000${JSON.stringify(o.tags)}`;
         const seen = dists.get(key);
         if (!seen || o.t > seen.t) dists.set(key, { o, t: o.t });
@@ -122,8 +159,8 @@ export class ViewState {
       const sk = minute(o.name, o.tags, t)?.sketch;
       if (!sk) continue;
       for (const q of VIEW_QUANTILES) {
-        const labels = viewLabels(o.name, { ...o.tags, quantile: String(q) });
-        emit(this.#get(labels), t, sk.quantile(q), false);
+        const s = this.#get(o.name, { ...o.tags, quantile: String(q) });
+        emit(s, t, sk.quantile(q), false);
       }
     }
     for (const s of touched) s.pending = null;
@@ -134,4 +171,27 @@ export class ViewState {
 /** The Db labels of a typed series: `__name__` is the name, dots kept. */
 export function viewLabels(name: string, tags: Tags): Labels {
   return labelsFrom({ ...tags, __name__: name });
+}
+
+/**
+ * Queues view samples on a Db appender, one run per series (samples of a
+ * series keep their order), which the head appends far faster than one
+ * run per sample.
+ */
+export function appendView(
+  app: {
+    appendSeries(l: Labels, ts: ArrayLike<number>, v: Float64Array): void;
+  },
+  samples: readonly ViewSample[],
+): void {
+  const runs = new Map<Labels, { ts: number[]; vs: number[] }>();
+  for (const s of samples) {
+    let r = runs.get(s.labels);
+    if (!r) runs.set(s.labels, r = { ts: [], vs: [] });
+    r.ts.push(s.t);
+    r.vs.push(s.v);
+  }
+  for (const [labels, r] of runs) {
+    app.appendSeries(labels, r.ts, Float64Array.from(r.vs));
+  }
 }
