@@ -96,49 +96,82 @@ function workload(seed: number) {
 
 Deno.test("close and reopen: everything there, nothing doubled", async (t) => {
   const dataDir = await Deno.makeTempDir({ prefix: "tm-mapi-restart-" });
+  const mdir = `${dataDir}/metricsapi`;
   const now = T0 + 2 * HOUR;
   const { metrics, events } = workload(3);
+  const half = metrics.length / 2;
   let srv = await startMetricsApi({ dataDir, now });
-  let before;
   try {
-    await postAll(srv, metrics);
+    await postAll(srv, metrics.slice(0, half));
+  } finally {
+    await srv.close(true); // writes snapshot A
+  }
+  const snapshotA = await Deno.readFile(`${mdir}/snapshot.json`);
+  let before;
+  srv = await startMetricsApi({ dataDir, now });
+  try {
+    assert.ok(srv.store.replay.fromSnapshot);
+    assert.equal(srv.store.replay.records, 0);
+    await postAll(srv, metrics.slice(half));
     const r = await srv.call("POST", "/api/v1/flux/batch", { events });
     assert.equal(r.json.data.events.accepted, 300);
     before = await snapshot(srv);
     assert.equal(before.points[0], 8000);
     assert.equal(before.events.data.events.length, 300);
   } finally {
-    await srv.close(true);
+    await srv.close(true); // snapshot B
   }
 
-  await t.step("reopen", async () => {
+  const reopen = async (check: () => void) => {
     srv = await startMetricsApi({ dataDir, now });
     try {
-      assert.equal(srv.store.replay.observations, metrics.length);
-      assert.equal(
-        srv.store.replay.viewSamplesReappended,
-        0,
-        "watermark at the end",
-      );
+      check();
       assert.deepEqual(await snapshot(srv), before);
     } finally {
       await srv.close(true);
     }
-  });
+  };
+
+  await t.step("reopen from the latest snapshot", () =>
+    reopen(() => {
+      assert.ok(srv.store.replay.fromSnapshot);
+      assert.equal(srv.store.replay.records, 0);
+    }));
 
   await t.step(
-    "reopen without the view watermark: the view is re-appended, not doubled",
+    "an older snapshot, no watermark: the log after it is replayed and its view re-appended, nothing doubled",
     async () => {
-      await Deno.remove(`${dataDir}/metricsapi/view-watermark.json`);
-      srv = await startMetricsApi({ dataDir, now });
-      try {
+      await Deno.writeFile(`${mdir}/snapshot.json`, snapshotA);
+      await Deno.remove(`${mdir}/view-watermark.json`);
+      await reopen(() => {
+        assert.ok(srv.store.replay.fromSnapshot);
+        assert.equal(srv.store.replay.observations, metrics.length - half);
+        assert.equal(srv.store.replay.events, 300);
         assert.ok(srv.store.replay.viewSamplesReappended > 0);
-        assert.deepEqual(await snapshot(srv), before);
-      } finally {
-        await srv.close(true);
-      }
+      });
     },
   );
+
+  await t.step("no snapshot, no watermark: the whole log", async () => {
+    await Deno.remove(`${mdir}/snapshot.json`);
+    await Deno.remove(`${mdir}/view-watermark.json`);
+    await reopen(() => {
+      assert.ok(!srv.store.replay.fromSnapshot);
+      assert.equal(srv.store.replay.observations, metrics.length);
+    });
+  });
+
+  await t.step("a damaged snapshot is ignored: the whole log", async () => {
+    const good = await Deno.readFile(`${mdir}/snapshot.json`);
+    await Deno.writeFile(
+      `${mdir}/snapshot.json`,
+      good.subarray(0, good.length >> 1),
+    );
+    await reopen(() => {
+      assert.ok(!srv.store.replay.fromSnapshot);
+      assert.equal(srv.store.replay.observations, metrics.length);
+    });
+  });
 
   await t.step("a torn log tail is cut; the rest survives", async () => {
     const dir = `${dataDir}/metricsapi/log`;

@@ -54,6 +54,27 @@ export class Distinct {
     this.#hll = hll;
   }
 
+  /** A plain form for snapshots: the members, or the sketch's bytes. */
+  save(): { exact: string[] } | { hll: Uint8Array } {
+    return this.#exact ? { exact: [...this.#exact] } : {
+      hll: this.#hll!.serialize(),
+    };
+  }
+
+  /** Rebuilds a counter saved with `save`. */
+  static load(
+    engine: Engine,
+    saved: { exact: string[] } | { hll: Uint8Array },
+  ): Distinct {
+    const d = new Distinct(engine);
+    if ("exact" in saved) d.#exact = new Set(saved.exact);
+    else {
+      d.#exact = null;
+      d.#hll = HyperLogLog.deserialize(engine, saved.hll);
+    }
+    return d;
+  }
+
   /** Releases the sketch's engine memory. */
   free(): void {
     this.#hll?.free();

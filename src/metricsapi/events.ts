@@ -83,6 +83,11 @@ export class TenantEvents {
     return this.#all.length;
   }
 
+  /** Every event, oldest first (for snapshots). */
+  all(): readonly StoredEvent[] {
+    return this.#all;
+  }
+
   /** Stores one event with its sequence. */
   add(e: EventRecord, seq: number): void {
     const stored: StoredEvent = { ...e, seq };

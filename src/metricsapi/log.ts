@@ -68,15 +68,16 @@ export class MetricsLog {
   }
 
   /**
-   * Opens the log, first handing every intact record to `onRecord` in order
-   * (with the position after it). A torn or damaged tail of the last
-   * segment (a crash mid-write) is cut off; damage elsewhere throws
-   * LogCorruptError.
+   * Opens the log, first handing every intact record after `from` (a
+   * snapshot's position; default the beginning) to `onRecord` in order,
+   * with the position after it. A torn or damaged tail of the last segment
+   * (a crash mid-write) is cut off; damage elsewhere throws LogCorruptError.
    */
   static async open(
     dir: string,
     options: LogOptions,
     onRecord: (record: unknown, end: LogPosition) => void,
+    from: LogPosition = { segment: 0, offset: 0 },
   ): Promise<MetricsLog> {
     const opts: Required<LogOptions> = {
       segmentBytes: options.segmentBytes ?? 64 << 20,
@@ -93,10 +94,23 @@ export class MetricsLog {
     let last = segments.at(-1) ?? 1;
     let size = 0;
     for (const seg of segments) {
-      const bytes = await Deno.readFile(`${dir}/${segmentName(seg)}`);
+      const path = `${dir}/${segmentName(seg)}`;
+      if (seg < from.segment) {
+        size = (await Deno.stat(path)).size;
+        continue;
+      }
+      const bytes = await Deno.readFile(path);
+      let start = seg === from.segment ? from.offset : 0;
+      if (start > bytes.length) {
+        opts.warn(
+          `metrics log: segment ${seg} ends before the snapshot (${start})`,
+        );
+        start = bytes.length;
+      }
       const good = scan(
         bytes,
         (rec, offset) => onRecord(rec, { segment: seg, offset }),
+        start,
       );
       if (good < bytes.length) {
         if (seg !== last) {
@@ -190,9 +204,10 @@ export class MetricsLog {
 function scan(
   bytes: Uint8Array,
   fn: (record: unknown, end: number) => void,
+  start: number,
 ): number {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let at = 0;
+  let at = start;
   while (at + HEADER <= bytes.length) {
     const len = view.getUint32(at, true);
     const crc = view.getUint32(at + 4, true);

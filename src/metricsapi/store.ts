@@ -16,14 +16,16 @@
 import type { Engine } from "../bindings/engine.ts";
 import type { Db } from "../storage/db.ts";
 import type { Appender, TenantId } from "../storage/interface.ts";
-import { type EventPage, type EventQuery, TenantEvents } from "./events.ts";
+import type { EventPage, EventQuery } from "./events.ts";
 import { comparePositions, type LogPosition, MetricsLog } from "./log.ts";
 import { decodeRecord, encodeRecord, type WriteRecord } from "./record.ts";
 import { type IntervalQuery, type QueryResult, runQuery } from "./query.ts";
 import { RESOLUTIONS } from "./resolution.ts";
-import { type Definition, TenantSeries } from "./series.ts";
+import type { Definition } from "./series.ts";
+import { loadSnapshot, saveSnapshot } from "./snapshot.ts";
+import { newTenant, type TenantState } from "./tenant.ts";
 import type { EventRecord, ItemError, Observation } from "./types.ts";
-import { appendView, ViewState } from "./view.ts";
+import { appendView } from "./view.ts";
 
 /** Options of `MetricsStore.open`. */
 export interface MetricsStoreOptions {
@@ -57,12 +59,8 @@ export interface StoreReplayStats {
   events: number;
   viewSamplesReappended: number;
   seconds: number;
-}
-
-interface Tenant {
-  readonly series: TenantSeries;
-  readonly events: TenantEvents;
-  readonly view: ViewState;
+  /** True when a snapshot was loaded and only the log after it replayed. */
+  fromSnapshot: boolean;
 }
 
 interface Queued {
@@ -73,11 +71,12 @@ interface Queued {
 }
 
 const WATERMARK_EVERY_MS = 2000;
+const SNAPSHOT_EVERY_MS = 5 * 60_000;
 const PRUNE_EVERY_MS = 60_000;
 
 /** Typed metrics and events, durable in their own log. */
 export class MetricsStore {
-  readonly #tenants = new Map<TenantId, Tenant>();
+  readonly #tenants = new Map<TenantId, TenantState>();
   readonly #engine: Engine;
   readonly #now: () => number;
   #log!: MetricsLog;
@@ -88,6 +87,8 @@ export class MetricsStore {
   #viewDone: LogPosition = { segment: 0, offset: 0 };
   #watermarkWritten = 0;
   #lastPrune = 0;
+  #lastSnapshot = 0;
+  #recordsSinceSnapshot = 0;
   #failed: unknown = null;
   #closed = false;
   /** Samples of the view the Db refused (out of window, limits). */
@@ -98,6 +99,7 @@ export class MetricsStore {
     events: 0,
     viewSamplesReappended: 0,
     seconds: 0,
+    fromSnapshot: false,
   };
 
   private constructor(
@@ -116,12 +118,23 @@ export class MetricsStore {
     const store = new MetricsStore(dir, opts.db, opts.now ?? Date.now);
     await Deno.mkdir(dir, { recursive: true });
     const watermark = await readWatermark(`${dir}/view-watermark.json`);
+    const warn = opts.warn ?? ((m: string) => console.warn(m));
+    const snap = await loadSnapshot(
+      `${dir}/snapshot.json`,
+      store.#engine,
+      warn,
+    );
+    if (snap) {
+      for (const [id, t] of snap.tenants) store.#tenants.set(id, t);
+      store.#eventSeq = snap.eventSeq;
+      store.replay.fromSnapshot = true;
+    }
     const appenders = new Map<TenantId, Appender>();
     let reappended = 0;
     const now = store.#now();
     store.#log = await MetricsLog.open(
       `${dir}/log`,
-      { fsync: opts.fsync, warn: opts.warn },
+      { fsync: opts.fsync, warn },
       (json, end) => {
         const rec = decodeRecord(json);
         const samples = store.#apply(rec, now);
@@ -134,6 +147,7 @@ export class MetricsStore {
         appendView(app, samples);
         reappended += samples.length;
       },
+      snap?.position,
     );
     for (const app of appenders.values()) {
       const r = await app.commit();
@@ -142,19 +156,18 @@ export class MetricsStore {
     store.#viewDone = store.#log.position;
     await store.#writeWatermark();
     store.#prune();
+    // A long replay is not repeated at the next start.
+    store.#recordsSinceSnapshot = store.replay.records;
+    await store.#snapshot();
     store.replay.viewSamplesReappended = reappended;
     store.replay.seconds = (performance.now() - t0) / 1000;
     return store;
   }
 
-  #tenant(id: TenantId): Tenant {
+  #tenant(id: TenantId): TenantState {
     let t = this.#tenants.get(id);
     if (!t) {
-      t = {
-        series: new TenantSeries(this.#engine),
-        events: new TenantEvents(),
-        view: new ViewState(),
-      };
+      t = newTenant(this.#engine);
       this.#tenants.set(id, t);
     }
     return t;
@@ -282,6 +295,20 @@ export class MetricsStore {
       await this.#writeWatermark();
     }
     if (now - this.#lastPrune >= PRUNE_EVERY_MS) this.#prune();
+    this.#recordsSinceSnapshot += records.length;
+    if (now - this.#lastSnapshot >= SNAPSHOT_EVERY_MS) await this.#snapshot();
+  }
+
+  /** Saves the state at the current log position (everything is applied). */
+  async #snapshot(): Promise<void> {
+    this.#lastSnapshot = this.#now();
+    if (this.#recordsSinceSnapshot === 0) return;
+    await saveSnapshot(`${this.dir}/snapshot.json`, {
+      position: this.#log.position,
+      eventSeq: this.#eventSeq,
+      tenants: this.#tenants,
+    });
+    this.#recordsSinceSnapshot = 0;
   }
 
   #prune(): void {
@@ -338,7 +365,10 @@ export class MetricsStore {
     this.#closed = true;
     while (this.#draining) await this.#writing?.catch(() => {});
     await this.#log.close();
-    if (!this.#failed) await this.#writeWatermark();
+    if (!this.#failed) {
+      await this.#writeWatermark();
+      if (this.#recordsSinceSnapshot > 0) await this.#snapshot();
+    }
     for (const t of this.#tenants.values()) t.series.free();
     this.#tenants.clear();
   }

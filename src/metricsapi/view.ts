@@ -90,6 +90,23 @@ export class ViewState {
     return s;
   }
 
+  /** Per-series state for snapshots: labels, newest time, running total. */
+  save(): [Labels, number, number][] {
+    return [...this.#series.values()].map((s) => [s.labels, s.lastT, s.total]);
+  }
+
+  /** Restores what `save` gave. */
+  load(saved: readonly [Labels, number, number][]): void {
+    for (const [labels, lastT, total] of saved) {
+      this.#series.set(labelsKey(labels), {
+        labels,
+        lastT,
+        total,
+        pending: null,
+      });
+    }
+  }
+
   /**
    * The samples of one batch (one log record), in order. `minute` gives the
    * quantile source; call after the batch is folded into the rollups.
