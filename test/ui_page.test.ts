@@ -308,7 +308,7 @@ Deno.test("query page: table, chart and the WASM decode path", async (t) => {
         assert.equal(await page.inputValue("#expr"), "ui_other");
         assert.match(
           (await page.textContent("#metric-definitions")) ?? "",
-          /not available/,
+          /Metric definitions: 0\./,
         );
       },
     );

@@ -29,6 +29,7 @@ import {
 } from "./handlers/pushgateway.ts";
 import { handleTelemetry } from "./handlers/telemetry.ts";
 import { STATIC_ASSETS, staticHandler } from "./handlers/static.ts";
+import type { MetricsApiHandlers } from "./handlers/metrics_api.ts";
 import type { Route } from "./router.ts";
 import type { Registry } from "./self_metrics.ts";
 
@@ -39,6 +40,7 @@ export interface RouteDeps {
   readonly buildInfo: Record<string, string>;
   readonly pushgateway: PushgatewayStore;
   readonly remoteWrite: Handler;
+  readonly metricsApi: MetricsApiHandlers;
   isReady(): boolean;
 }
 
@@ -122,7 +124,34 @@ export function buildRoutes(deps: RouteDeps): Route[] {
       rateClass: "write",
       handler: createPushgatewayHandler(deps.pushgateway),
     },
+    // The Metrics API (JSON in, {"data"} / {"error":{code,message}} out).
+    ...metricsApiRoutes(deps.metricsApi),
     // The query page (build/ui) and the engine module it runs.
     ...STATIC_ASSETS.map((a) => open(a.path, staticHandler(a))),
+  ];
+}
+
+function metricsApiRoutes(h: MetricsApiHandlers): Route[] {
+  const api = (
+    path: string,
+    methods: readonly string[],
+    rateClass: "query" | "write" | "batch",
+    handler: Handler,
+  ): Route => ({
+    path,
+    methods,
+    family: "api",
+    auth: true,
+    rateClass,
+    handler,
+  });
+  return [
+    api("/api/v1/metrics", ["POST"], "write", h.postMetric),
+    api("/api/v1/metrics", GET, "query", h.listMetrics),
+    api("/api/v1/metrics/batch", ["POST"], "batch", h.postBatch),
+    api("/api/v1/flux/batch", ["POST"], "batch", h.postFlux),
+    api("/api/v1/metrics/:name", GET, "query", h.getMetric),
+    api("/api/v1/metrics/:name/query", GET, "query", h.queryMetric),
+    api("/api/v1/events", GET, "query", h.listEvents),
   ];
 }

@@ -11,6 +11,8 @@ import type { TenantLimits } from "./context.ts";
 import type { Config } from "./flags.ts";
 import type { MetadataSource } from "./handlers/prom_meta.ts";
 import { PushgatewayStore } from "./handlers/pushgateway.ts";
+import { createMetricsApi } from "./handlers/metrics_api.ts";
+import { MetricsStore } from "../metricsapi/store.ts";
 import { createRemoteWriteHandler } from "./handlers/remote_write.ts";
 import { MetadataStore } from "../ingest/remote_write_metadata.ts";
 import { promError } from "./http/envelope.ts";
@@ -54,6 +56,7 @@ function jsonLog(fields: Record<string, unknown>): void {
 export class TidemarkServer {
   #db: Db | null = null;
   #pushgateway: PushgatewayStore | null = null;
+  #metricsStore: MetricsStore | null = null;
   #maintenance: ReturnType<typeof setInterval> | undefined;
   readonly #shutdown = new AbortController();
   readonly registry = new Registry();
@@ -140,12 +143,19 @@ export class TidemarkServer {
       dataDir: config.dataDir,
     });
     this.#pushgateway = pushgateway;
+    const metricsStore = await MetricsStore.open({
+      dataDir: config.dataDir,
+      db,
+      warn: (m) => log({ msg: m }),
+    });
+    this.#metricsStore = metricsStore;
     pushgateway.start();
     const routes = buildRoutes({
       registry: this.registry,
       metadata,
       pushgateway,
       remoteWrite,
+      metricsApi: createMetricsApi(metricsStore),
       buildInfo: {
         version: PROMETHEUS_API_VERSION,
         revision: "",
@@ -184,6 +194,7 @@ export class TidemarkServer {
     this.#shutdown.abort();
     await this.ready.catch(() => {});
     await this.#pushgateway?.stop();
+    await this.#metricsStore?.close();
     await this.#db?.close();
   }
 }
