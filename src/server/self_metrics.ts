@@ -51,7 +51,7 @@ export class Metric implements Family {
     this.#entry(labels).v += by;
   }
 
-  /** Sets the value (gauges). */
+  /** Sets the value (gauges; counters mirrored from elsewhere). */
   set(labels: LabelValues, v: number): void {
     this.#entry(labels).v = v;
   }

@@ -53,13 +53,25 @@ export function registerStoreMetrics(registry: Registry, db: Db): void {
     "tidemark_js_heap_used_bytes",
     "JavaScript heap in use.",
   );
-  const cpu = registry.gauge(
+  const cpu = registry.counter(
     "process_cpu_seconds_total",
     "Total user and system CPU time spent in seconds.",
   );
   const start = registry.gauge(
     "process_start_time_seconds",
     "Start time of the process since unix epoch in seconds.",
+  );
+  const maintenance = registry.counter(
+    "tidemark_maintenance_total",
+    "Maintenance passes and the blocks they wrote, compacted and dropped.",
+  );
+  const walBytes = registry.gauge(
+    "tidemark_wal_bytes",
+    "Bytes in the write-ahead log's segments and checkpoints.",
+  );
+  const blockBytes = registry.gauge(
+    "tidemark_blocks_bytes",
+    "Bytes of persisted blocks, all tenants.",
   );
   const startedAt = Date.now() / 1000;
   registry.collect(() => {
@@ -70,6 +82,13 @@ export function registerStoreMetrics(registry: Registry, db: Db): void {
       series.set({ tenant }, s.numSeries);
       maxTime.set({ tenant }, s.maxTime / 1000);
     }
+    const m = db.maintenanceTotals;
+    maintenance.set({ what: "passes" }, m.passes);
+    maintenance.set({ what: "blocks_written" }, m.blocksWritten);
+    maintenance.set({ what: "blocks_compacted" }, m.blocksCompacted);
+    maintenance.set({ what: "blocks_dropped" }, m.blocksDropped);
+    walBytes.set({}, dirBytes(`${db.options.dataDir}/wal`));
+    blockBytes.set({}, dirBytes(`${db.options.dataDir}/tenants`));
     replaySeconds.set({}, db.replay.seconds);
     replaySamples.set({}, db.replay.samples);
     const mem = Deno.memoryUsage();
@@ -90,4 +109,17 @@ function processCpuSeconds(): number {
   } catch {
     return 0;
   }
+}
+
+/** Total size of the files under `dir` (0 when it does not exist). */
+function dirBytes(dir: string): number {
+  let total = 0;
+  try {
+    for (const e of Deno.readDirSync(dir)) {
+      const path = `${dir}/${e.name}`;
+      if (e.isDirectory) total += dirBytes(path);
+      else if (e.isFile) total += Deno.statSync(path).size;
+    }
+  } catch { /* not there (yet) */ }
+  return total;
 }

@@ -74,6 +74,13 @@ export class Db implements Storage {
   #closed = false;
   #maintaining: Promise<MaintenanceReport> | null = null;
   replay: ReplayStats = { series: 0, samples: 0, seconds: 0 };
+  /** What every maintenance pass so far did, summed (self-monitoring). */
+  readonly maintenanceTotals = {
+    passes: 0,
+    blocksWritten: 0,
+    blocksCompacted: 0,
+    blocksDropped: 0,
+  };
 
   /** WAL cuts not yet truncated: segments below `segment` hold samples up to each tenant's `maxTimes`. */
   #cuts: { segment: number; maxTimes: Map<TenantId, number> }[] = [];
@@ -194,7 +201,13 @@ export class Db implements Storage {
    * Runs one pass at a time; the server calls it periodically.
    */
   maintain(): Promise<MaintenanceReport> {
-    this.#maintaining ??= this.#maintain().finally(() => {
+    this.#maintaining ??= this.#maintain().then((r) => {
+      this.maintenanceTotals.passes++;
+      this.maintenanceTotals.blocksWritten += r.blocksWritten;
+      this.maintenanceTotals.blocksCompacted += r.blocksCompacted;
+      this.maintenanceTotals.blocksDropped += r.blocksDropped;
+      return r;
+    }).finally(() => {
       this.#maintaining = null;
     });
     return this.#maintaining;
