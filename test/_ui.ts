@@ -1,19 +1,18 @@
 // Helpers for the query page's browser tests: seeded data written into a
-// test server, a stand-in for remote read STREAMED_XOR_CHUNKS built from
-// the store's own chunks (served to the page through Playwright routing
-// while the server's remote read route is not merged), and screenshots.
-import { Buffer } from "node:buffer";
-import type { Page, Route } from "playwright-core";
+// test server (PromQL samples and Metrics API typed metrics), a watcher of
+// the page's remote reads against the server's own route, a SAMPLES replay
+// of them as an oracle, and screenshots.
+import type { Page, Request as PwRequest } from "playwright-core";
 import { labelsFrom } from "../src/model/labels.ts";
-import { type MatchType, newMatcher } from "../src/model/matcher.ts";
-import { encodeFrame } from "../src/codec/chunked_stream.ts";
 import {
-  ChunkEncoding,
   decodeReadRequest,
-  encodeChunkedReadResponse,
+  decodeReadResponse,
+  encodeReadRequest,
   type ReadRequest,
+  type ReadResponse,
+  ResponseType,
 } from "../src/codec/prompb.ts";
-import { snappyDecode } from "../src/codec/snappy.ts";
+import { snappyDecode, snappyEncode } from "../src/codec/snappy.ts";
 import type { TestServer } from "./_server.ts";
 import { Prng } from "../src/util/prng.ts";
 
@@ -71,79 +70,107 @@ export async function writeSeries(
   return out;
 }
 
-const TYPES: MatchType[] = ["=", "!=", "=~", "!~"];
+/** One remote read the page sent to the server, and what came back. */
+export interface ReadExchange {
+  request: ReadRequest;
+  /** The snappy body as sent (to replay it from the test). */
+  body: Uint8Array;
+  authorization: string | null;
+  contentEncoding: string | null;
+  status: number;
+  contentType: string | null;
+  /** Response body bytes as received by the page. */
+  responseBytes: number;
+}
 
-/** What the stand-in remote read saw. */
-export interface ReadLog {
-  requests: ReadRequest[];
-  authorization: (string | null)[];
-  contentEncoding: (string | null)[];
+/** The page's API traffic as seen by the browser (nothing is intercepted). */
+export interface ApiWatch {
+  reads: ReadExchange[];
+  /** Response body sizes of POST /api/v1/query (the raw-JSON reads), in order. */
+  queryBytes: number[];
+  /** Waits until every finished request seen so far is logged. */
+  settled(): Promise<void>;
+  /** Forgets what was logged (between runs). */
+  clear(): void;
 }
 
 /**
- * Answers the page's POST /api/v1/read from `tenant`'s store as
- * STREAMED_XOR_CHUNKS: one frame per series holding the series' stored
- * chunks (untrimmed, as Prometheus sends them). Returns a log of requests.
+ * Watches the page's calls to the server's own POST /api/v1/read and
+ * POST /api/v1/query: request bodies (remote read decoded), headers,
+ * status and body sizes. Observes only: the server answers.
  */
-export async function serveChunkedRead(
-  page: Page,
-  tm: TestServer,
-  tenant: string,
-): Promise<ReadLog> {
-  const log: ReadLog = { requests: [], authorization: [], contentEncoding: [] };
-  await page.route("**/api/v1/read", async (route: Route) => {
-    const req = route.request();
-    const body = req.postDataBuffer();
-    if (!body) return route.fulfill({ status: 400, body: "no body" });
-    const decoded = decodeReadRequest(snappyDecode(body, 1 << 20));
-    log.requests.push(decoded);
-    log.authorization.push(await req.headerValue("authorization"));
-    log.contentEncoding.push(await req.headerValue("content-encoding"));
-    const frames: Uint8Array[] = [];
-    decoded.queries.forEach((q, queryIndex) => {
-      const querier = tm.server.db.querier(
-        tenant,
-        q.startTimestampMs,
-        q.endTimestampMs,
-      );
-      try {
-        const matchers = q.matchers.map((m) =>
-          newMatcher(TYPES[m.type], m.name, m.value)
-        );
-        for (const s of querier.select(matchers)) {
-          frames.push(encodeFrame(encodeChunkedReadResponse({
-            queryIndex,
-            chunkedSeries: [{
-              labels: s.labels.map((l) => ({ name: l.name, value: l.value })),
-              chunks: s.chunks().map((c) => ({
-                minTimeMs: c.minTime,
-                maxTimeMs: c.maxTime,
-                type: ChunkEncoding.XOR,
-                data: c.data.slice(),
-              })),
-            }],
-          })));
-        }
-      } finally {
-        querier.close();
-      }
-    });
-    const all = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
-    let at = 0;
-    for (const f of frames) {
-      all.set(f, at);
-      at += f.length;
+export function watchApi(page: Page): ApiWatch {
+  const watch: ApiWatch = {
+    reads: [],
+    queryBytes: [],
+    settled: async () => {
+      while (pending.size) await Promise.all([...pending]);
+    },
+    clear: () => {
+      watch.reads.length = 0;
+      watch.queryBytes.length = 0;
+    },
+  };
+  const pending = new Set<Promise<void>>();
+  const log = async (req: PwRequest) => {
+    const path = new URL(req.url()).pathname;
+    if (req.method() !== "POST") return;
+    const res = await req.response();
+    if (!res) return;
+    if (path === "/api/v1/query") {
+      watch.queryBytes.push((await res.body()).length);
+    } else if (path === "/api/v1/read") {
+      const body = new Uint8Array(req.postDataBuffer() ?? []);
+      watch.reads.push({
+        request: decodeReadRequest(snappyDecode(body, 1 << 20)),
+        body,
+        authorization: await req.headerValue("authorization"),
+        contentEncoding: await req.headerValue("content-encoding"),
+        status: res.status(),
+        contentType: await res.headerValue("content-type"),
+        responseBytes: (await res.body()).length,
+      });
     }
-    await route.fulfill({
-      status: 200,
-      headers: {
-        "content-type":
-          "application/x-streamed-protobuf; proto=prometheus.ChunkedReadResponse",
-      },
-      body: Buffer.from(all),
-    });
+  };
+  page.on("requestfinished", (req: PwRequest) => {
+    const p = log(req).finally(() => pending.delete(p));
+    pending.add(p);
   });
-  return log;
+  return watch;
+}
+
+/**
+ * Replays a remote read body against the server asking for SAMPLES
+ * instead (the server's other answer type), decoded in Deno: an oracle
+ * for what the page decoded from chunks.
+ */
+export async function readAsSamples(
+  base: string,
+  exchange: ReadExchange,
+  authorization?: string,
+): Promise<ReadResponse> {
+  const body = snappyEncode(encodeReadRequest({
+    ...exchange.request,
+    acceptedResponseTypes: [ResponseType.SAMPLES],
+  }));
+  const headers: Record<string, string> = {
+    "content-type": "application/x-protobuf",
+    "content-encoding": "snappy",
+    "x-prometheus-remote-read-version": "0.1.0",
+  };
+  if (authorization) headers.authorization = authorization;
+  const res = await fetch(`${base}/api/v1/read`, {
+    method: "POST",
+    headers,
+    body,
+  });
+  const raw = new Uint8Array(await res.arrayBuffer());
+  if (res.status !== 200) {
+    throw new Error(
+      `SAMPLES read: ${res.status} ${new TextDecoder().decode(raw)}`,
+    );
+  }
+  return decodeReadResponse(snappyDecode(raw, 64 << 20));
 }
 
 /** Waits until the page finished a query (done or error). */
@@ -153,4 +180,35 @@ export async function waitForRun(page: Page): Promise<string> {
     document.body.dataset.state === "error"
   );
   return await page.evaluate(() => document.body.dataset.state ?? "");
+}
+
+/** One typed observation for the Metrics API (`POST /api/v1/metrics/batch`). */
+export interface TypedItem {
+  name: string;
+  type: "gauge" | "counter" | "distribution" | "set";
+  value: number | string;
+  /** Epoch ms. */
+  timestamp: number;
+  tags?: Record<string, string>;
+}
+
+/**
+ * Writes typed metrics through the server's Metrics API in batches of
+ * 500 and fails unless every item was accepted.
+ */
+export async function postTyped(
+  base: string,
+  items: TypedItem[],
+): Promise<void> {
+  for (let i = 0; i < items.length; i += 500) {
+    const res = await fetch(`${base}/api/v1/metrics/batch`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ metrics: items.slice(i, i + 500) }),
+    });
+    const body = await res.json();
+    if (res.status !== 200 || body.data?.rejected !== 0) {
+      throw new Error(`batch: ${res.status} ${JSON.stringify(body)}`);
+    }
+  }
 }

@@ -8,9 +8,10 @@ import type { Request } from "playwright-core";
 import { launchChromium } from "./_browser.ts";
 import { startTestServer } from "./_server.ts";
 import {
+  readAsSamples,
   screenshot,
-  serveChunkedRead,
   waitForRun,
+  watchApi,
   writeSeries,
 } from "./_ui.ts";
 
@@ -57,7 +58,7 @@ Deno.test("query page: token prompt, session-only token, Bearer on every call", 
 
     await using browser = await launchChromium();
     const { page } = browser;
-    const readLog = await serveChunkedRead(page, tm, "acme");
+    const watch = watchApi(page);
     const apiCalls: { path: string; auth: string | null }[] = [];
     page.on("request", (r: Request) => {
       const path = new URL(r.url()).pathname;
@@ -160,7 +161,19 @@ Deno.test("query page: token prompt, session-only token, Bearer on every call", 
           [],
           "a call without the token",
         );
-        assert.ok(readLog.authorization.every((a) => a === `Bearer ${TOKEN}`));
+        await watch.settled();
+        const ok = watch.reads.filter((r) => r.status === 200);
+        assert.ok(ok.length >= 1, "a remote read answered 200");
+        assert.ok(ok.every((r) => r.authorization === `Bearer ${TOKEN}`));
+        // The server's remote read is tenant-scoped: acme's series only,
+        // checked by replaying the page's request as SAMPLES.
+        const oracle = await readAsSamples(tm.base, ok[0], `Bearer ${TOKEN}`);
+        assert.deepEqual(
+          oracle.results[0].timeseries.map((ts) =>
+            ts.labels.find((l) => l.name === "site")?.value
+          ),
+          ["acme"],
+        );
         const counts = await page.$$eval(
           "#explorer-list .metric-count",
           (els) => els.map((e) => e.textContent),

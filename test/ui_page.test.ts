@@ -8,9 +8,10 @@ import type { Page } from "playwright-core";
 import { launchChromium } from "./_browser.ts";
 import { startTestServer } from "./_server.ts";
 import {
+  readAsSamples,
   screenshot,
-  serveChunkedRead,
   waitForRun,
+  watchApi,
   writeSeries,
   type WrittenSeries,
 } from "./_ui.ts";
@@ -83,7 +84,7 @@ Deno.test("query page: table, chart and the WASM decode path", async (t) => {
     await using browser = await launchChromium();
     const { page } = browser;
     await page.setViewportSize({ width: 1280, height: 900 });
-    const readLog = await serveChunkedRead(page, tm, "default");
+    const watch = watchApi(page);
     const wasmLoads: number[] = [];
     page.on("response", (r) => {
       if (new URL(r.url()).pathname === "/engine.wasm") {
@@ -142,34 +143,61 @@ Deno.test("query page: table, chart and the WASM decode path", async (t) => {
     );
 
     await t.step(
-      "remote read chunks decoded by engine.wasm match JSON",
+      "the server's remote read chunks, decoded by engine.wasm, match JSON",
       async () => {
+        await watch.settled();
         const panel = await decodePanel(page);
         const expected = temp.reduce((n, s) => n + inWindow(s), 0);
         assert.equal(panel.hidden, "false");
         assert.equal(panel.path, "STREAMED_XOR_CHUNKS");
         assert.equal(panel.match, "true", "decoded samples differ from JSON");
         assert.equal(Number(panel.samples), expected, `seed ${SEED}`);
+        // The request the page sent to the server: snappy, chunks, the window.
+        assert.equal(watch.reads.length, 1);
+        const ex = watch.reads[0];
+        assert.equal(ex.status, 200);
+        assert.match(ex.contentType ?? "", /^application\/x-streamed-protobuf/);
+        assert.deepEqual(ex.request.acceptedResponseTypes, [1]);
+        assert.equal(ex.contentEncoding, "snappy");
+        assert.equal(ex.request.queries[0].startTimestampMs, start);
+        assert.equal(ex.request.queries[0].endTimestampMs, end);
+        assert.deepEqual(ex.request.queries[0].matchers, [
+          { type: 0, name: "__name__", value: "ui_temp" },
+        ]);
+        // Bytes shown are the bytes on the wire: chunks vs the JSON reads.
+        assert.equal(Number(panel.chunkBytes), ex.responseBytes);
+        assert.deepEqual(watch.queryBytes.length, 1, "one raw JSON read");
+        assert.equal(Number(panel.jsonBytes), watch.queryBytes[0]);
         assert.ok(
-          Number(panel.chunkBytes) > 0 &&
-            Number(panel.chunkBytes) < Number(panel.jsonBytes),
-          `chunks ${panel.chunkBytes} B vs JSON ${panel.jsonBytes} B`,
+          ex.responseBytes < watch.queryBytes[0],
+          `chunks ${ex.responseBytes} B vs JSON ${watch.queryBytes[0]} B`,
+        );
+        assert.match(panel.text, /as chunks vs .* as JSON/);
+        // Oracle: the same request as SAMPLES, decoded in Deno, holds
+        // exactly what was written (and what the page decoded).
+        const oracle = await readAsSamples(tm.base, ex);
+        const got = oracle.results[0].timeseries.map((ts) => ({
+          room: ts.labels.find((l) => l.name === "room")?.value,
+          ts: [...ts.timestamps],
+          values: [...ts.values],
+        }));
+        assert.deepEqual(
+          got,
+          temp.map((s) => {
+            const keep = s.ts.map((x) => x >= start && x <= end);
+            return {
+              room: s.labels.room,
+              ts: s.ts.filter((_, i) => keep[i]),
+              values: s.values.filter((_, i) => keep[i]),
+            };
+          }),
+          `seed ${SEED}`,
         );
         assert.deepEqual(
           wasmLoads,
           [200],
           "engine.wasm served once by the server",
         );
-        // The request the page sent: snappy, chunks preferred, the window.
-        assert.equal(readLog.requests.length, 1);
-        const req = readLog.requests[0];
-        assert.deepEqual(req.acceptedResponseTypes, [1]);
-        assert.equal(readLog.contentEncoding[0], "snappy");
-        assert.equal(req.queries[0].startTimestampMs, start);
-        assert.equal(req.queries[0].endTimestampMs, end);
-        assert.deepEqual(req.queries[0].matchers, [
-          { type: 0, name: "__name__", value: "ui_temp" },
-        ]);
       },
     );
 
@@ -196,6 +224,8 @@ Deno.test("query page: table, chart and the WASM decode path", async (t) => {
     await t.step(
       "an expression: query_range chart, selectors decoded",
       async () => {
+        await watch.settled();
+        watch.clear();
         assert.equal(await runExpr(page, "sum(ui_temp) * 2"), "done");
         assert.equal(
           await page.getAttribute("#graph-section", "data-source"),
@@ -207,9 +237,13 @@ Deno.test("query page: table, chart and the WASM decode path", async (t) => {
         const d = await page.getAttribute("#chart path.series", "d");
         assert.ok(d && (d.match(/L/g) ?? []).length > 100, "range chart path");
         const panel = await decodePanel(page);
+        assert.equal(panel.path, "STREAMED_XOR_CHUNKS");
         assert.equal(panel.match, "true");
+        await watch.settled();
+        assert.equal(watch.reads.length, 1);
+        assert.equal(Number(panel.chunkBytes), watch.reads[0].responseBytes);
         // The selector is read back by the 5 min lookback too.
-        const q = readLog.requests[readLog.requests.length - 1].queries[0];
+        const q = watch.reads[0].request.queries[0];
         assert.equal(q.startTimestampMs, start - 300_000);
         const lookbackSamples = temp.reduce(
           (n, s) =>
@@ -265,7 +299,6 @@ Deno.test("query page: table, chart and the WASM decode path", async (t) => {
       assert.equal(new Date(url.searchParams.get("end")!).getTime(), end);
       assert.equal(page.url(), url.href, "the address bar holds the link");
       const fresh = await browser.context.newPage();
-      await serveChunkedRead(fresh, tm, "default");
       await fresh.goto(url.href);
       assert.equal(await waitForRun(fresh), "done");
       assert.equal(await fresh.inputValue("#expr"), 'ui_temp{room="a"}');
@@ -306,9 +339,10 @@ Deno.test("query page: table, chart and the WASM decode path", async (t) => {
         await page.click("#explorer-list .metric");
         assert.equal(await waitForRun(page), "done");
         assert.equal(await page.inputValue("#expr"), "ui_other");
-        assert.match(
-          (await page.textContent("#metric-definitions")) ?? "",
-          /Metric definitions: 0\./,
+        // The Metrics API answers, with no typed metrics in this test.
+        assert.equal(
+          await page.textContent("#metric-definitions"),
+          "No typed metrics yet.",
         );
       },
     );
@@ -331,11 +365,9 @@ Deno.test("query page: table, chart and the WASM decode path", async (t) => {
   }
 });
 
-Deno.test("query page: falls back to JSON when remote read is missing", async () => {
+Deno.test("query page: falls back to JSON when remote read answers 404", async () => {
   const tm = await startTestServer();
   try {
-    const probe = await fetch(`${tm.base}/api/v1/read`, { method: "POST" });
-    await probe.body?.cancel();
     const end = Math.floor(Date.now() / STEP) * STEP;
     const written = await writeSeries(
       tm,
@@ -350,22 +382,24 @@ Deno.test("query page: falls back to JSON when remote read is missing", async ()
     );
     await using browser = await launchChromium();
     const { page } = browser;
+    // Only here: a server without remote read (e.g. behind a proxy that
+    // does not pass it on) answers 404.
+    let refused = 0;
+    await page.route("**/api/v1/read", (route) => {
+      refused++;
+      return route.fulfill({ status: 404, body: "404 page not found" });
+    });
     await page.goto(
       `${tm.base}/?q=ui_fb&range=30m&end=${new Date(end).toISOString()}`,
     );
     assert.equal(await waitForRun(page), "done");
+    assert.equal(refused, 1);
     const panel = await decodePanel(page);
     const samples = written[0].ts.filter((x) => x >= end - 1_800_000).length;
     assert.equal(Number(panel.samples), samples);
-    if (probe.status === 404) {
-      // Until the server's remote read is merged: JSON only, said plainly.
-      assert.equal(panel.path, "json-fallback");
-      assert.match(panel.text, /remote read not available \(HTTP 404\)/);
-    } else {
-      // The server's own remote read: the same checks as with the stand-in.
-      assert.equal(panel.path, "STREAMED_XOR_CHUNKS");
-      assert.equal(panel.match, "true");
-    }
+    assert.equal(panel.path, "json-fallback");
+    assert.equal(panel.match, "n/a");
+    assert.match(panel.text, /remote read not available \(HTTP 404\)/);
     const d = await page.getAttribute("#chart path.series", "d");
     assert.equal((d?.match(/[ML]/g) ?? []).length, samples);
     await screenshot(page, "ui_fallback");

@@ -2,12 +2,7 @@
  * The metrics explorer: every metric name of the tenant with its series
  * count (from /api/v1/status/tsdb, completed by /api/v1/label/__name__/values
  * for names outside the stats' top list). Choosing a name puts it in the
- * expression box.
- *
- * Hook for the Metrics API (issue: metric definitions): when that API is
- * merged, `loadDefinitions` should list `GET /api/v1/metrics` and the
- * explorer shows them in the section `#metric-definitions`. Until then a
- * 404 there is expected and shown as "not available".
+ * expression box. (The Metrics API's definitions are `definitions.ts`.)
  * @module
  */
 import type { ApiClient } from "./api.ts";
@@ -69,23 +64,4 @@ export function renderExplorer(
     return h("li", {}, button);
   });
   host.replaceChildren(h("ul", { class: "metric-list" }, ...items));
-}
-
-/**
- * Metrics API definitions (hook): lists `GET /api/v1/metrics` when the
- * server has it; null when the route does not exist yet.
- */
-export async function loadDefinitions(
-  api: ApiClient,
-): Promise<unknown[] | null> {
-  const res = await api.send("/api/v1/metrics");
-  if (res.status === 404) {
-    await res.body?.cancel();
-    return null;
-  }
-  const body = await res.json().catch(() => null) as
-    | { data?: unknown; metrics?: unknown }
-    | null;
-  const list = body?.metrics ?? body?.data;
-  return Array.isArray(list) ? list : [];
 }

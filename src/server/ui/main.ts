@@ -10,7 +10,10 @@ import { type Engine, loadEngine } from "../../bindings/engine.ts";
 import { renderRawReport, runRawPath } from "./decode_panel.ts";
 import { byId, h } from "./dom.ts";
 import { clearError, showError } from "./error_view.ts";
-import { loadDefinitions, loadMetrics, renderExplorer } from "./explorer.ts";
+import { renderDefinitions } from "./definitions.ts";
+import { loadMetrics, renderExplorer } from "./explorer.ts";
+import { createMetricsPanel } from "./mapi_panel.ts";
+import { listDefinitions } from "./metrics_api.ts";
 import { seriesName } from "./format.ts";
 import { loadHistory, remember } from "./history.ts";
 import { renderChart } from "./chart.ts";
@@ -57,6 +60,8 @@ const api = new ApiClient(sessionStorage, async (reason) => {
   ui.signOut.hidden = token === null && api.token === null;
   return token;
 });
+
+const metricsPanel = createMetricsPanel(api, () => readForm().endMs);
 
 let enginePromise: Promise<Engine> | null = null;
 /** engine.wasm, loaded once on first use (streaming compile). */
@@ -224,10 +229,14 @@ async function loadExplorer(): Promise<void> {
       h("p", { class: "error-message" }, String((e as Error).message)),
     );
   }
-  const defs = await loadDefinitions(api).catch(() => null);
-  ui.definitions.textContent = defs === null
-    ? "Metric definitions: the Metrics API is not available on this server yet."
-    : `Metric definitions: ${defs.length}.`;
+  try {
+    const defs = await listDefinitions(api);
+    renderDefinitions(ui.definitions, defs, (d) => metricsPanel.show(d));
+  } catch (e) {
+    ui.definitions.replaceChildren(
+      h("p", { class: "error-message" }, String((e as Error).message)),
+    );
+  }
 }
 
 ui.form.addEventListener("submit", (e) => {
