@@ -387,5 +387,9 @@ const svgPath = args.out!.replace(/\.md$/, "") + ".svg";
 await Deno.writeTextFile(svgPath, renderChart(report));
 const md = renderMarkdown(report, svgPath.split("/").at(-1)!);
 await Deno.writeTextFile(args.out!, md);
+// In the repository's format, so `deno fmt --check` passes on a fresh run.
+await new Deno.Command(Deno.execPath(), {
+  args: ["fmt", "--quiet", args.out!, svgPath],
+}).output();
 log(`wrote ${args.out} and ${svgPath}`);
 console.log(md);
