@@ -8,6 +8,8 @@
  *     [--measured-hours 2] [--shards 4] [--runs 10] [--warmups 2]
  *     [--mem-series 0] [--only tidemark,prometheus,victoria-metrics]
  *     [--out docs/benchmarks.md] [--keep-dir]
+ *   deno run -A bench/compare/server.ts --from-json bench/results/server-compare-<date>.json
+ *     (re-renders the page and chart of a saved run)
  *
  * Per system: start it on a fresh directory; time the ingest of the first
  * `--measured-hours` of data (samples/s, server CPU seconds, peak RSS);
@@ -74,6 +76,7 @@ const { values: args } = parseArgs({
     only: { type: "string", default: "tidemark,prometheus,victoria-metrics" },
     out: { type: "string", default: "docs/benchmarks.md" },
     "keep-dir": { type: "boolean", default: false },
+    "from-json": { type: "string" },
   },
 });
 const SERIES = Number(args.series);
@@ -369,20 +372,25 @@ async function main(): Promise<BenchReport> {
 }
 
 let report: BenchReport;
-try {
-  report = await main();
-} catch (e) {
+if (args["from-json"]) {
+  // Re-renders the page of a saved run (no servers started).
   await cleanup();
-  throw e;
+  report = JSON.parse(await Deno.readTextFile(args["from-json"]));
+} else {
+  try {
+    report = await main();
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+  await cleanup();
+  const outDir = new URL("../results/", import.meta.url);
+  await Deno.mkdir(outDir, { recursive: true });
+  await Deno.writeTextFile(
+    new URL(`server-compare-${report.date.slice(0, 10)}.json`, outDir),
+    JSON.stringify(report, null, 2) + "\n",
+  );
 }
-await cleanup();
-
-const outDir = new URL("../results/", import.meta.url);
-await Deno.mkdir(outDir, { recursive: true });
-await Deno.writeTextFile(
-  new URL(`server-compare-${report.date.slice(0, 10)}.json`, outDir),
-  JSON.stringify(report, null, 2) + "\n",
-);
 const svgPath = args.out!.replace(/\.md$/, "") + ".svg";
 await Deno.writeTextFile(svgPath, renderChart(report));
 const md = renderMarkdown(report, svgPath.split("/").at(-1)!);
