@@ -1,11 +1,15 @@
 /**
- * The two peer servers, each started on a free loopback port over a fresh
- * data directory: Debian's Prometheus (remote write receiver, no scrape
- * configs, default block ranges) and single-node VictoriaMetrics. Each
- * driver knows how to make its server persist what it holds, how big that
- * is, and how to read one series back.
+ * The three servers of the side-by-side run, each a real process started
+ * on a free loopback port over a fresh data directory: Tidemark's own
+ * server (src/server/main.ts in a child Deno), Debian's Prometheus (remote
+ * write receiver, no scrape configs, default block ranges) and single-node
+ * VictoriaMetrics. All three speak remote write 1.0 and the Prometheus
+ * query API; each driver knows how to make its server persist what it
+ * holds, how big that is, and how to read one series back.
  * @module
  */
+import { CHUNKS_FILE, INDEX_FILE } from "../../src/storage/block/format.ts";
+import { listBlocks, tenantBlocksDir } from "../../src/storage/block/mod.ts";
 import {
   dirBreakdown,
   dirSize,
@@ -36,12 +40,20 @@ export interface DiskFigures {
   extra: Record<string, number | string>;
 }
 
+/** Raw samples of one series as a server returned them. */
+export interface ReadBack {
+  ts: number[];
+  vs: number[];
+}
+
 /** A running peer. */
 export interface Peer {
   readonly name: string;
   readonly pid: number;
   readonly dataDir: string;
   readonly writeUrl: string;
+  /** Base URL of its Prometheus-compatible query API (`${base}/api/v1/query`). */
+  readonly base: string;
   readonly logPath: string;
   version(): Promise<string>;
   /** Samples the server says it stored (from its own /metrics). */
@@ -55,7 +67,7 @@ export interface Peer {
     labels: Record<string, string>,
     minTime: number,
     maxTime: number,
-  ): Promise<number>;
+  ): Promise<ReadBack>;
   stop(): Promise<void>;
 }
 
@@ -80,6 +92,40 @@ function selector(labels: Record<string, string>): string {
   return `{${parts.join(",")}}`;
 }
 
+/** Prometheus' JSON float strings ("+Inf", "NaN", …) as numbers. */
+export function promFloat(s: string): number {
+  if (s === "+Inf" || s === "Inf") return Infinity;
+  if (s === "-Inf") return -Infinity;
+  if (s === "NaN") return NaN;
+  return Number(s);
+}
+
+/**
+ * Reads a series back through the Prometheus query API: an instant query
+ * over a range selector spanning the data returns the raw samples.
+ */
+async function readBackPromApi(
+  name: string,
+  base: string,
+  labels: Record<string, string>,
+  minTime: number,
+  maxTime: number,
+): Promise<ReadBack> {
+  const rangeSec = Math.ceil((maxTime - minTime) / 1000) + 1;
+  const q = `${selector(labels)}[${rangeSec}s]`;
+  const url = `${base}/api/v1/query?query=${encodeURIComponent(q)}` +
+    `&time=${maxTime / 1000}`;
+  const j = JSON.parse(await getText(url));
+  const result = j.data.result as { values: [number, string][] }[];
+  if (result.length !== 1) {
+    throw new Error(`${name} returned ${result.length} series for ${q}`);
+  }
+  return {
+    ts: result[0].values.map((p) => Math.round(p[0] * 1000)),
+    vs: result[0].values.map((p) => promFloat(p[1])),
+  };
+}
+
 async function getText(url: string): Promise<string> {
   const res = await fetch(url);
   const text = await res.text();
@@ -92,7 +138,7 @@ abstract class BasePeer implements Peer {
   constructor(
     protected readonly spawned: Spawned,
     readonly dataDir: string,
-    protected readonly base: string,
+    readonly base: string,
     readonly writeUrl: string,
   ) {}
   get pid(): number {
@@ -114,7 +160,7 @@ abstract class BasePeer implements Peer {
     labels: Record<string, string>,
     minTime: number,
     maxTime: number,
-  ): Promise<number>;
+  ): Promise<ReadBack>;
   stop(): Promise<void> {
     return stopProcess(this.spawned.proc);
   }
@@ -279,21 +325,12 @@ export class PrometheusPeer extends BasePeer {
   }
 
   /** Reads the series back with an instant query over a range selector (raw samples). */
-  async readBack(
+  readBack(
     labels: Record<string, string>,
     minTime: number,
     maxTime: number,
-  ): Promise<number> {
-    const rangeSec = Math.ceil((maxTime - minTime) / 1000) + 1;
-    const q = `${selector(labels)}[${rangeSec}s]`;
-    const url = `${this.base}/api/v1/query?query=${encodeURIComponent(q)}` +
-      `&time=${maxTime / 1000}`;
-    const j = JSON.parse(await getText(url));
-    const result = j.data.result as { values: unknown[] }[];
-    if (result.length !== 1) {
-      throw new Error(`Prometheus returned ${result.length} series for ${q}`);
-    }
-    return result[0].values.length;
+  ): Promise<ReadBack> {
+    return readBackPromApi(this.name, this.base, labels, minTime, maxTime);
   }
 }
 
@@ -311,6 +348,9 @@ export class VictoriaPeer extends BasePeer {
       `-httpListenAddr=127.0.0.1:${port}`,
       // The data's timestamps are in 2026-01; keep everything.
       "-retentionPeriod=100y",
+      // Its rollup result cache would answer repeated range queries from
+      // memory; Prometheus and Tidemark have none, so time the evaluation.
+      "-search.disableCache",
     ], `${root}/victoria-metrics.log`);
     const base = `http://127.0.0.1:${port}`;
     const peer = new VictoriaPeer(
@@ -426,7 +466,7 @@ export class VictoriaPeer extends BasePeer {
     labels: Record<string, string>,
     minTime: number,
     maxTime: number,
-  ): Promise<number> {
+  ): Promise<ReadBack> {
     const url = `${this.base}/api/v1/export?match[]=${
       encodeURIComponent(selector(labels))
     }&start=${Math.floor(minTime / 1000)}&end=${Math.ceil(maxTime / 1000)}`;
@@ -434,6 +474,144 @@ export class VictoriaPeer extends BasePeer {
     if (lines.length !== 1) {
       throw new Error(`VictoriaMetrics exported ${lines.length} series`);
     }
-    return (JSON.parse(lines[0]).timestamps as number[]).length;
+    const row = JSON.parse(lines[0]);
+    return { ts: row.timestamps, vs: row.values };
+  }
+}
+
+// ------------------------------------------------------------------ Tidemark
+
+/** The tenant of Tidemark's open mode (no --auth-file). */
+const TIDEMARK_TENANT = "default";
+
+/** Tidemark's server (src/server/main.ts) in a child Deno, open mode. */
+export class TidemarkPeer extends BasePeer {
+  readonly name = "tidemark";
+
+  static async start(root: string, deno = Deno.execPath()) {
+    const dataDir = `${root}/tidemark-data`;
+    const main = new URL("../../src/server/main.ts", import.meta.url).pathname;
+    const port = freePort();
+    const spawned = await spawnLogged(deno, [
+      "run",
+      "-A",
+      main,
+      "--port",
+      String(port),
+      "--host",
+      "127.0.0.1",
+      "--data-dir",
+      dataDir,
+      // As Prometheus' and VictoriaMetrics' settings here: keep everything.
+      "--retention",
+      "100y",
+    ], `${root}/tidemark.log`);
+    const base = `http://127.0.0.1:${port}`;
+    const peer = new TidemarkPeer(
+      spawned,
+      dataDir,
+      base,
+      `${base}/api/v1/write`,
+    );
+    try {
+      await peer.ready("/-/ready");
+    } catch (e) {
+      await peer.stop();
+      throw e;
+    }
+    return peer;
+  }
+
+  async version(): Promise<string> {
+    const j = JSON.parse(
+      await getText(`${this.base}/api/v1/status/buildinfo`),
+    );
+    let rev = "";
+    try {
+      const out = await new Deno.Command("git", {
+        args: ["rev-parse", "--short", "HEAD"],
+        cwd: new URL(".", import.meta.url).pathname,
+      }).output();
+      if (out.success) rev = new TextDecoder().decode(out.stdout).trim();
+    } catch { /* not a checkout */ }
+    return `Tidemark ${j.data.tidemarkVersion ?? "?"}${
+      rev ? ` (${rev})` : ""
+    }, Deno ${Deno.version.deno}`;
+  }
+
+  async samplesIngested(): Promise<number> {
+    return metricSum(
+      await this.metrics(),
+      "tidemark_remote_write_samples_total",
+    );
+  }
+
+  override async heapInuse(): Promise<number> {
+    return metricSum(await this.metrics(), "tidemark_js_heap_used_bytes");
+  }
+
+  /**
+   * Tidemark persists on its own too: its maintenance pass (every 60 s)
+   * cuts a 2 h block once the head spans 1.5 × 2 h, as Prometheus does.
+   * Waits for that block to be listed and the directory to settle; nothing
+   * is triggered from outside.
+   */
+  async persist(sentSamples: number): Promise<DiskFigures> {
+    const t0 = performance.now();
+    const blocksDir = tenantBlocksDir(this.dataDir, TIDEMARK_TENANT);
+    const listing = await waitFor(
+      "Tidemark to cut its first block",
+      async () => {
+        const l = await listBlocks(blocksDir, TIDEMARK_TENANT);
+        return l.blocks.length > 0 ? l : null;
+      },
+      5 * 60_000,
+      1000,
+    );
+    let last = -1;
+    await waitFor(
+      "Tidemark's data dir to settle",
+      async () => {
+        const now = (await dirSize(this.dataDir)).bytes;
+        const settled = now === last;
+        last = now;
+        return settled ? true : null;
+      },
+      60_000,
+      2000,
+    );
+    const waitSeconds = (performance.now() - t0) / 1000;
+    const first = listing.blocks[0];
+    const index = (await Deno.stat(`${first.dir}/${INDEX_FILE}`)).size;
+    const chunks = (await Deno.stat(`${first.dir}/${CHUNKS_FILE}`)).size;
+    const whole = await dirSize(this.dataDir);
+    return {
+      totalBytes: whole.bytes,
+      totalAllocated: whole.allocated,
+      totalSamples: sentSamples,
+      breakdown: await dirBreakdown(this.dataDir),
+      persistedBytes: chunks + index,
+      persistedSamples: first.numSamples,
+      persistedWhat: "first 2 h block: chunks + index",
+      waitSeconds,
+      extra: {
+        blocks: listing.blocks.length,
+        blockMinTime: first.minTime,
+        blockMaxTime: first.maxTime,
+        blockSeries: first.numSeries,
+        blockChunks: first.numChunks,
+        blockChunksBytes: chunks,
+        blockIndexBytes: index,
+        blockDirBytes: (await dirSize(first.dir)).bytes,
+      },
+    };
+  }
+
+  readBack(
+    labels: Record<string, string>,
+    minTime: number,
+    maxTime: number,
+  ): Promise<ReadBack> {
+    return readBackPromApi(this.name, this.base, labels, minTime, maxTime);
   }
 }

@@ -214,3 +214,17 @@ export function ownCpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 }
+
+/** Peak resident set size of a process so far, bytes (/proc/<pid>/status VmHWM). */
+export async function peakRssBytes(pid: number): Promise<number> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  const kb = status.match(/^VmHWM:\s+(\d+)\s+kB/m);
+  if (!kb) throw new Error(`no VmHWM for pid ${pid}`);
+  return Number(kb[1]) * 1024;
+}
+
+/** 1, 5 and 15 min load averages (/proc/loadavg): the machine may be shared. */
+export async function loadAverage(): Promise<number[]> {
+  const text = await Deno.readTextFile("/proc/loadavg");
+  return text.split(" ").slice(0, 3).map(Number);
+}

@@ -3,9 +3,8 @@
  * Prometheus sends them: series are sharded by index (each series always
  * goes through the same shard, so its samples arrive in order), every
  * request holds up to 2,000 samples, one sample per TimeSeries, in scrape
- * order, Snappy-compressed protobuf. The orchestrator sends these bodies to
- * the peers; the Tidemark child builds the very same bodies and decodes them
- * in-process.
+ * order, Snappy-compressed protobuf. The harness sends these very bodies
+ * to every server.
  * @module
  */
 import {
@@ -168,71 +167,4 @@ export function probeSampleCount(series: GeneratedSeries[]): number {
   const hit = series.find((s) => JSON.stringify(labelsFrom(s.labels)) === key);
   if (!hit) throw new Error("probe series is not in the workload");
   return hit.timestamps.length;
-}
-
-/** What the Tidemark child needs besides the bodies. */
-export interface WorkloadFileMeta {
-  series: number;
-  samples: number;
-  partSamples: number[];
-  minTime: number;
-  maxTime: number;
-  probeSamples: number;
-}
-
-/**
- * Writes a workload's parts as `<dir>/part<i>.bin` (each body as a u32
- * little-endian length then its bytes, shards interleaved) and
- * `<dir>/meta.json`, so that a child process can ingest the very same bodies
- * without generating or encoding anything itself.
- */
-export async function writeWorkloadFiles(
-  w: EncodedWorkload,
-  dir: string,
-): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true });
-  for (const [i, part] of w.parts.entries()) {
-    const bodies = interleaved(part.bodies);
-    const size = bodies.reduce((a, b) => a + 4 + b.length, 0);
-    const buf = new Uint8Array(size);
-    const view = new DataView(buf.buffer);
-    let at = 0;
-    for (const b of bodies) {
-      view.setUint32(at, b.length, true);
-      buf.set(b, at + 4);
-      at += 4 + b.length;
-    }
-    await Deno.writeFile(`${dir}/part${i}.bin`, buf);
-  }
-  const meta: WorkloadFileMeta = {
-    series: w.spec.series,
-    samples: w.samples,
-    partSamples: w.parts.map((p) => p.samples),
-    minTime: w.minTime,
-    maxTime: w.maxTime,
-    probeSamples: probeSampleCount(w.series),
-  };
-  await Deno.writeTextFile(`${dir}/meta.json`, JSON.stringify(meta));
-}
-
-/** Reads what `writeWorkloadFiles` wrote: bodies per part (views into one buffer per part). */
-export async function readWorkloadFiles(
-  dir: string,
-): Promise<{ meta: WorkloadFileMeta; parts: Uint8Array[][] }> {
-  const meta = JSON.parse(
-    await Deno.readTextFile(`${dir}/meta.json`),
-  ) as WorkloadFileMeta;
-  const parts: Uint8Array[][] = [];
-  for (let i = 0; i < meta.partSamples.length; i++) {
-    const buf = await Deno.readFile(`${dir}/part${i}.bin`);
-    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    const bodies: Uint8Array[] = [];
-    for (let at = 0; at < buf.length;) {
-      const n = view.getUint32(at, true);
-      bodies.push(buf.subarray(at + 4, at + 4 + n));
-      at += 4 + n;
-    }
-    parts.push(bodies);
-  }
-  return { meta, parts };
 }
