@@ -29,6 +29,7 @@ import type {
   Windows,
 } from "./eval_types.ts";
 import { QueryError } from "./value.ts";
+import { ColumnarVector, columnsFit } from "./columns.ts";
 
 /** Limits and defaults of one evaluation. */
 export interface EvaluatorOptions {
@@ -164,7 +165,7 @@ export class Evaluator {
         throw new QueryError("execution", `unary minus on ${v.type}`);
       }
       case "VectorSelector":
-        return { type: "vector", steps: this.selectInstant(e, ctx, false) };
+        return this.selectVector(e, ctx, false);
       case "MatrixSelector":
       case "SubqueryExpr": {
         const w = this.windows(e, ctx);
@@ -272,19 +273,68 @@ export class Evaluator {
       if (t > hi) hi = t;
     }
     const lookback = this.opts.lookbackDeltaMs;
-    for (const s of this.loadSeries(vs, lo - lookback + 1, hi)) {
-      for (let i = 0; i < times.length; i++) {
+    return instantSteps(
+      this.loadSeries(vs, lo - lookback + 1, hi),
+      times,
+      lookback,
+      timestamps,
+    );
+  }
+
+  /**
+   * `selectInstant` as a vector value: columnar (one pass per series, a
+   * cell per series and step) when it fits, else per-step samples.
+   */
+  selectVector(
+    vs: VectorSelector,
+    ctx: EvalContext,
+    timestamps: boolean,
+  ): EvalValue {
+    const times = this.effectiveTimes(ctx, vs.at, this.durationMs(vs.offset));
+    const nSteps = times.length;
+    if (nSteps === 0) return { type: "vector", steps: [] };
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const t of times) {
+      if (t < lo) lo = t;
+      if (t > hi) hi = t;
+    }
+    const lookback = this.opts.lookbackDeltaMs;
+    const series = this.loadSeries(vs, lo - lookback + 1, hi);
+    const nSeries = series.length;
+    if (!columnsFit(nSeries, nSteps)) {
+      return {
+        type: "vector",
+        steps: instantSteps(series, times, lookback, timestamps),
+      };
+    }
+    const values = new Float64Array(nSeries * nSteps);
+    const present = new Uint8Array(nSeries * nSteps);
+    for (let k = 0; k < nSeries; k++) {
+      const s = series[k];
+      const sts = s.ts;
+      let j = 0;
+      let prev = -Infinity;
+      for (let i = 0; i < nSteps; i++) {
         const t = times[i];
-        const j = upperBound(s.ts, t) - 1;
-        if (j < 0 || s.ts[j] <= t - lookback || s.stale[j]) continue;
-        steps[i].push({
-          metric: s.metric,
-          v: timestamps ? s.ts[j] / 1000 : s.vs[j],
-          dropName: false,
-        });
+        // Steps usually ascend: continue the previous search.
+        j = upperBound(sts, t, t >= prev ? j : 0);
+        prev = t;
+        const at = j - 1;
+        if (at < 0 || sts[at] <= t - lookback || s.stale[at]) continue;
+        const cell = i * nSeries + k;
+        present[cell] = 1;
+        values[cell] = timestamps ? sts[at] / 1000 : s.vs[at];
       }
     }
-    return steps;
+    this.checkDeadline();
+    return new ColumnarVector({
+      metrics: series.map((s) => s.metric),
+      dropName: new Uint8Array(nSeries),
+      nSteps,
+      values,
+      present,
+    });
   }
 
   /** The data and per-step windows of a range selector or subquery. */
@@ -358,6 +408,29 @@ export class Evaluator {
     const inner = this.eval(e.expr, { times, interval: stepMs });
     return { series: toSeries(inner, times), ends, rangeMs };
   }
+}
+
+/** Per step, the newest sample of each series in (t - lookback, t], stale markers excluded. */
+function instantSteps(
+  series: RawSeries[],
+  times: Float64Array,
+  lookback: number,
+  timestamps: boolean,
+): Sample[][] {
+  const steps: Sample[][] = Array.from({ length: times.length }, () => []);
+  for (const s of series) {
+    for (let i = 0; i < times.length; i++) {
+      const t = times[i];
+      const j = upperBound(s.ts, t) - 1;
+      if (j < 0 || s.ts[j] <= t - lookback || s.stale[j]) continue;
+      steps[i].push({
+        metric: s.metric,
+        v: timestamps ? s.ts[j] / 1000 : s.vs[j],
+        dropName: false,
+      });
+    }
+  }
+  return steps;
 }
 
 /** Turns per-step results into series (first-seen order). */
