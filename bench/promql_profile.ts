@@ -6,6 +6,7 @@
  *     [--runs 20] [--instant] 'sum by (instance) (rate(x[5m]))'
  * @module
  */
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { labelsFrom } from "../src/model/labels.ts";
 import { PromQLEngine } from "../src/promql/mod.ts";
@@ -44,13 +45,17 @@ try {
   const start = Math.ceil(minT / 1000) * 1000;
   const end = Math.floor(maxT / 1000) * 1000;
   const times: number[] = [];
+  const cpu: number[] = [];
   let nSeries = 0;
   for (let i = 0; i < Number(args.values.runs); i++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const r = args.values.instant
       ? await engine.instantQuery("default", query, maxT)
       : await engine.rangeQuery("default", query, start, end, 60_000);
     times.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
     nSeries = r.value.type === "matrix"
       ? r.value.series.length
       : r.value.type === "vector"
@@ -58,10 +63,11 @@ try {
       : 1;
   }
   times.sort((a, b) => a - b);
+  cpu.sort((a, b) => a - b);
   console.log(
     `${query}: median ${times[times.length >> 1].toFixed(1)} ms, min ${
       times[0].toFixed(1)
-    } ms, ${nSeries} series`,
+    } ms, cpu median ${cpu[cpu.length >> 1].toFixed(1)} ms, ${nSeries} series`,
   );
 } finally {
   await db.close();

@@ -29,6 +29,7 @@ import type {
   Windows,
 } from "./eval_types.ts";
 import { QueryError } from "./value.ts";
+import { markStale, readSamples } from "../storage/chunk_iterator.ts";
 import { ColumnarVector, columnsFit } from "./columns.ts";
 
 /** Limits and defaults of one evaluation. */
@@ -45,7 +46,9 @@ interface RawSeries {
   metric: Labels;
   ts: Float64Array;
   vs: Float64Array;
+  /** Per sample, 1 for a stale marker. */
   stale: Uint8Array;
+  nStale: number;
 }
 
 /** First index in ts[lo..hi) with ts[i] > t. */
@@ -204,32 +207,9 @@ export class Evaluator {
         end: maxt,
       });
       const out: RawSeries[] = [];
-      let ts = new Float64Array(64);
-      let vals = new Float64Array(64);
-      let stale = new Uint8Array(64);
       for (const s of selected) {
         const it = s.iterator();
-        let n = 0;
-        let ok = it.seek(mint);
-        while (ok && it.t <= maxt) {
-          if (n === ts.length) {
-            const grow = (a: Float64Array) => {
-              const b = new Float64Array(a.length * 2);
-              b.set(a);
-              return b;
-            };
-            ts = grow(ts);
-            vals = grow(vals);
-            const st = new Uint8Array(stale.length * 2);
-            st.set(stale);
-            stale = st;
-          }
-          ts[n] = it.t;
-          vals[n] = it.v;
-          stale[n] = it.isStale() ? 1 : 0;
-          n++;
-          ok = it.next();
-        }
+        const { ts, vs: vals } = readSamples(it, mint, maxt);
         const err = it.err();
         if (err) {
           throw new QueryError(
@@ -238,14 +218,12 @@ export class Evaluator {
           );
         }
         this.checkDeadline();
+        const n = ts.length;
         if (n === 0) continue;
         this.addSamples(n);
-        out.push({
-          metric: s.labels,
-          ts: ts.slice(0, n),
-          vs: vals.slice(0, n),
-          stale: stale.slice(0, n),
-        });
+        const stale = new Uint8Array(n);
+        const nStale = markStale(vals, stale);
+        out.push({ metric: s.labels, ts, vs: vals, stale, nStale });
       }
       return out;
     } finally {
@@ -321,7 +299,10 @@ export class Evaluator {
         j = upperBound(sts, t, t >= prev ? j : 0);
         prev = t;
         const at = j - 1;
-        if (at < 0 || sts[at] <= t - lookback || s.stale[at]) continue;
+        if (
+          at < 0 || sts[at] <= t - lookback ||
+          (s.nStale > 0 && s.stale[at] === 1)
+        ) continue;
         const cell = i * nSeries + k;
         present[cell] = 1;
         values[cell] = timestamps ? sts[at] / 1000 : s.vs[at];
@@ -352,8 +333,7 @@ export class Evaluator {
       const series: RangeSeries[] = [];
       if (ends.length > 0) {
         for (const s of this.loadSeries(vs, lo - rangeMs + 1, hi)) {
-          let n = 0;
-          for (let i = 0; i < s.stale.length; i++) n += s.stale[i];
+          const n = s.nStale;
           if (n === 0) {
             series.push({
               metric: s.metric,
@@ -422,7 +402,9 @@ function instantSteps(
     for (let i = 0; i < times.length; i++) {
       const t = times[i];
       const j = upperBound(s.ts, t) - 1;
-      if (j < 0 || s.ts[j] <= t - lookback || s.stale[j]) continue;
+      if (
+        j < 0 || s.ts[j] <= t - lookback || (s.nStale > 0 && s.stale[j] === 1)
+      ) continue;
       steps[i].push({
         metric: s.metric,
         v: timestamps ? s.ts[j] / 1000 : s.vs[j],

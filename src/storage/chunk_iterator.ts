@@ -11,6 +11,10 @@ import type { SampleIterator } from "./interface.ts";
 
 const STALE_HI = 0x7ff00000;
 const STALE_LO = 0x00000002;
+/** The stale marker's exact bits. */
+const STALE_VALUE = new Float64Array(
+  new Uint32Array([STALE_LO, STALE_HI]).buffer,
+);
 
 /** A chunk a series iterator will decode: in engine memory, or copied out. */
 export interface ChunkSource {
@@ -83,6 +87,65 @@ export class ChunkDecoder {
       f64.subarray((this.#out + n * 8) >> 3, ((this.#out + n * 8) >> 3) + got),
     );
     return [ts, values, got];
+  }
+
+  /** Samples in a chunk (its header), without decoding it. */
+  count(src: ChunkSource): number {
+    if (src.samples) return -1;
+    const bytes = src.bytes;
+    if (bytes) return (bytes[0] << 8) | bytes[1];
+    if (src.load) return -1;
+    const u8 = this.engine.u8;
+    return (u8[src.ptr] << 8) | u8[src.ptr + 1];
+  }
+
+  /**
+   * Decodes a chunk straight into ts/values at `at` (room for `count(src)`
+   * samples must be there); returns how many were written.
+   */
+  decodeInto(
+    src: ChunkSource,
+    ts: Float64Array,
+    values: Float64Array,
+    at: number,
+  ): number {
+    const e = this.engine;
+    let ptr = src.ptr;
+    let len = src.len;
+    const bytes = src.bytes ?? src.load?.() ?? null;
+    if (bytes) {
+      len = bytes.length;
+      if (len + 32 > this.#inputCap) {
+        e.free(this.#input);
+        this.#inputCap = Math.max(256, (len + 32) * 2);
+        this.#input = e.alloc(this.#inputCap);
+      }
+      e.u8.set(bytes, this.#input);
+      ptr = this.#input;
+    }
+    const n = (e.u8[ptr] << 8) | e.u8[ptr + 1];
+    if (n * 16 > this.#outCap) {
+      e.free(this.#out);
+      this.#outCap = Math.max(n * 16, 120 * 16);
+      this.#out = e.alloc(this.#outCap);
+    }
+    const got = e.raw.xor_decode_f64t(
+      ptr,
+      len,
+      this.#out,
+      this.#out + n * 8,
+      n,
+    );
+    if (got < 0) throw new Error(`corrupt head chunk (engine error ${got})`);
+    if (at + got > ts.length) {
+      throw new Error("chunk holds more samples than its header says");
+    }
+    const f64 = e.f64;
+    const tsAt = this.#out >> 3;
+    const vAt = (this.#out + n * 8) >> 3;
+    ts.set(f64.subarray(tsAt, tsAt + got), at);
+    values.set(f64.subarray(vAt, vAt + got), at);
+    return got;
   }
 
   free(): void {
@@ -201,6 +264,65 @@ export class ChunkSeriesIterator implements SampleIterator {
     return this.#curWords[1] === STALE_HI && this.#curWords[0] === STALE_LO;
   }
 
+  /**
+   * Bulk read: every sample with mint <= t <= maxt (within the iterator's
+   * own range too), values bit-exact. Chunks in engine memory are decoded
+   * straight into arrays sized from their headers. Only on a fresh
+   * iterator; afterwards it is exhausted. Errors end the read and are
+   * reported by `err()`.
+   */
+  readAll(mint: number, maxt: number): ReadSamples {
+    const lo = Math.max(mint, this.mint);
+    const hi = Math.min(maxt, this.maxt);
+    if (this.oooTs.length > 0 || this.#chunk !== -1) {
+      // Out-of-order samples interleave: the per-sample merge.
+      const got = readEach(this, lo, hi);
+      this.#done = true;
+      return got;
+    }
+    let first = 0;
+    while (first < this.chunks.length && this.chunks[first].maxTime < lo) {
+      first++;
+    }
+    let end = first;
+    let total = 0;
+    for (; end < this.chunks.length; end++) {
+      const src = this.chunks[end];
+      if (src.minTime > hi) break;
+      const c = this.decoder.count(src);
+      if (c < 0) total = -1;
+      if (total >= 0) total += c;
+    }
+    this.#chunk = this.chunks.length;
+    this.#done = true;
+    if (total < 0) {
+      // Chunks decoded elsewhere (blocks): read through the cursor.
+      this.#chunk = first - 1;
+      this.#done = false;
+      const got = readEach(this, lo, hi);
+      this.#done = true;
+      return got;
+    }
+    const ts = new Float64Array(total);
+    const vs = new Float64Array(total);
+    let n = 0;
+    try {
+      for (let c = first; c < end; c++) {
+        n += this.decoder.decodeInto(this.chunks[c], ts, vs, n);
+      }
+    } catch (e) {
+      this.#err = e as Error;
+      return { ts: ts.subarray(0, 0), vs: vs.subarray(0, 0) };
+    }
+    let a = 0;
+    while (a < n && ts[a] < lo) a++;
+    let b = n;
+    while (b > a && ts[b - 1] > hi) b--;
+    return a === 0 && b === total
+      ? { ts, vs }
+      : { ts: ts.subarray(a, b), vs: vs.subarray(a, b) };
+  }
+
   /** Copies the current value's exact bits into dst[at]. */
   valueInto(dst: Float64Array, at: number): void {
     dst.set(this.#cur, at);
@@ -209,6 +331,67 @@ export class ChunkSeriesIterator implements SampleIterator {
   err(): Error | null {
     return this.#err;
   }
+}
+
+/** Samples read in bulk: parallel arrays (possibly views), values bit-exact. */
+export interface ReadSamples {
+  ts: Float64Array;
+  vs: Float64Array;
+}
+
+/**
+ * The samples of a fresh iterator with mint <= t <= maxt: in bulk when the
+ * iterator offers `readAll`, else sample by sample. Errors are left for the
+ * iterator's `err()`.
+ */
+export function readSamples(
+  it: SampleIterator,
+  mint: number,
+  maxt: number,
+): ReadSamples {
+  const bulk = it as Partial<
+    { readAll(lo: number, hi: number): ReadSamples }
+  >;
+  if (bulk.readAll) return bulk.readAll(mint, maxt);
+  return readEach(it, mint, maxt);
+}
+
+/** Drains an iterator sample by sample, keeping value bits (and stale markers) exact. */
+function readEach(it: SampleIterator, mint: number, maxt: number): ReadSamples {
+  const exact = it as Partial<{ valueInto(d: Float64Array, i: number): void }>;
+  let ts = new Float64Array(256);
+  let vs = new Float64Array(256);
+  let n = 0;
+  let ok = it.seek(mint);
+  while (ok && it.t <= maxt) {
+    if (n === ts.length) {
+      const t2 = new Float64Array(n * 2);
+      const v2 = new Float64Array(n * 2);
+      t2.set(ts);
+      v2.set(vs);
+      ts = t2;
+      vs = v2;
+    }
+    ts[n] = it.t;
+    if (it.isStale()) vs.set(STALE_VALUE, n);
+    else if (exact.valueInto) exact.valueInto(vs, n);
+    else vs[n] = it.v;
+    n++;
+    ok = it.next();
+  }
+  return { ts: ts.subarray(0, n), vs: vs.subarray(0, n) };
+}
+
+/** Sets stale[i] to 1 where vs[i] is a Prometheus stale marker, else 0; returns how many are. */
+export function markStale(vs: Float64Array, stale: Uint8Array): number {
+  const words = new Uint32Array(vs.buffer, vs.byteOffset, vs.length * 2);
+  let count = 0;
+  for (let i = 0; i < vs.length; i++) {
+    const is = words[2 * i + 1] === STALE_HI && words[2 * i] === STALE_LO;
+    stale[i] = is ? 1 : 0;
+    if (is) count++;
+  }
+  return count;
 }
 
 /** Samples gathered from an iterator: times and exact value bits. */
