@@ -46,9 +46,41 @@ interface RawSeries {
   metric: Labels;
   ts: Float64Array;
   vs: Float64Array;
-  /** Per sample, 1 for a stale marker. */
+  /** Per sample, 1 for a stale marker; empty when nStale is 0. */
   stale: Uint8Array;
   nStale: number;
+}
+
+const NO_STALE = new Uint8Array(0);
+
+/** Samples per slab: big typed arrays, so that series share backing stores. */
+const SLAB_SAMPLES = 1 << 16;
+
+/**
+ * Hands out sample arrays as views of large slabs: one backing store per
+ * ~64k samples instead of one per series.
+ */
+class SampleArena {
+  #ts = new Float64Array(0);
+  #vs = new Float64Array(0);
+  #at = 0;
+
+  readonly alloc = (n: number): { ts: Float64Array; vs: Float64Array } => {
+    if (n > SLAB_SAMPLES / 4) {
+      return { ts: new Float64Array(n), vs: new Float64Array(n) };
+    }
+    if (this.#at + n > this.#ts.length) {
+      this.#ts = new Float64Array(SLAB_SAMPLES);
+      this.#vs = new Float64Array(SLAB_SAMPLES);
+      this.#at = 0;
+    }
+    const at = this.#at;
+    this.#at += n;
+    return {
+      ts: this.#ts.subarray(at, at + n),
+      vs: this.#vs.subarray(at, at + n),
+    };
+  };
 }
 
 /** First index in ts[lo..hi) with ts[i] > t. */
@@ -207,9 +239,10 @@ export class Evaluator {
         end: maxt,
       });
       const out: RawSeries[] = [];
+      const arena = new SampleArena();
       for (const s of selected) {
         const it = s.iterator();
-        const { ts, vs: vals } = readSamples(it, mint, maxt);
+        const { ts, vs: vals } = readSamples(it, mint, maxt, arena.alloc);
         const err = it.err();
         if (err) {
           throw new QueryError(
@@ -221,8 +254,12 @@ export class Evaluator {
         const n = ts.length;
         if (n === 0) continue;
         this.addSamples(n);
-        const stale = new Uint8Array(n);
-        const nStale = markStale(vals, stale);
+        let nStale = markStale(vals);
+        let stale = NO_STALE;
+        if (nStale > 0) {
+          stale = new Uint8Array(n);
+          nStale = markStale(vals, stale);
+        }
         out.push({ metric: s.labels, ts, vs: vals, stale, nStale });
       }
       return out;

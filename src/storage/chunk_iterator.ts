@@ -100,52 +100,62 @@ export class ChunkDecoder {
   }
 
   /**
-   * Decodes a chunk straight into ts/values at `at` (room for `count(src)`
-   * samples must be there); returns how many were written.
+   * Decodes chunks [from, to) of `sources` (`total` samples by their
+   * headers, none decoded elsewhere) into ts/values: all into engine
+   * memory first, then copied out once. Returns how many were written.
    */
-  decodeInto(
-    src: ChunkSource,
+  decodeAll(
+    sources: ChunkSource[],
+    from: number,
+    to: number,
+    total: number,
     ts: Float64Array,
     values: Float64Array,
-    at: number,
   ): number {
     const e = this.engine;
-    let ptr = src.ptr;
-    let len = src.len;
-    const bytes = src.bytes ?? src.load?.() ?? null;
-    if (bytes) {
-      len = bytes.length;
-      if (len + 32 > this.#inputCap) {
-        e.free(this.#input);
-        this.#inputCap = Math.max(256, (len + 32) * 2);
-        this.#input = e.alloc(this.#inputCap);
-      }
-      e.u8.set(bytes, this.#input);
-      ptr = this.#input;
+    let inputNeed = 0;
+    for (let c = from; c < to; c++) {
+      const b = sources[c].bytes;
+      if (b && b.length + 32 > inputNeed) inputNeed = b.length + 32;
     }
-    const n = (e.u8[ptr] << 8) | e.u8[ptr + 1];
-    if (n * 16 > this.#outCap) {
+    if (inputNeed > this.#inputCap) {
+      e.free(this.#input);
+      this.#inputCap = Math.max(256, inputNeed * 2);
+      this.#input = e.alloc(this.#inputCap);
+    }
+    if (total * 16 > this.#outCap) {
       e.free(this.#out);
-      this.#outCap = Math.max(n * 16, 120 * 16);
+      this.#outCap = Math.max(total * 16 * 2, 120 * 16);
       this.#out = e.alloc(this.#outCap);
     }
-    const got = e.raw.xor_decode_f64t(
-      ptr,
-      len,
-      this.#out,
-      this.#out + n * 8,
-      n,
-    );
-    if (got < 0) throw new Error(`corrupt head chunk (engine error ${got})`);
-    if (at + got > ts.length) {
-      throw new Error("chunk holds more samples than its header says");
+    // The kernel may grow memory (its scratch): views are re-read per use.
+    const raw = e.raw;
+    const tsOut = this.#out;
+    const valOut = this.#out + total * 8;
+    let n = 0;
+    for (let c = from; c < to; c++) {
+      const src = sources[c];
+      let ptr = src.ptr;
+      let len = src.len;
+      if (src.bytes) {
+        len = src.bytes.length;
+        e.u8.set(src.bytes, this.#input);
+        ptr = this.#input;
+      }
+      const got = raw.xor_decode_f64t(
+        ptr,
+        len,
+        tsOut + n * 8,
+        valOut + n * 8,
+        total - n,
+      );
+      if (got < 0) throw new Error(`corrupt head chunk (engine error ${got})`);
+      n += got;
     }
     const f64 = e.f64;
-    const tsAt = this.#out >> 3;
-    const vAt = (this.#out + n * 8) >> 3;
-    ts.set(f64.subarray(tsAt, tsAt + got), at);
-    values.set(f64.subarray(vAt, vAt + got), at);
-    return got;
+    ts.set(f64.subarray(tsOut >> 3, (tsOut >> 3) + n));
+    values.set(f64.subarray(valOut >> 3, (valOut >> 3) + n));
+    return n;
   }
 
   free(): void {
@@ -271,7 +281,11 @@ export class ChunkSeriesIterator implements SampleIterator {
    * iterator; afterwards it is exhausted. Errors end the read and are
    * reported by `err()`.
    */
-  readAll(mint: number, maxt: number): ReadSamples {
+  readAll(
+    mint: number,
+    maxt: number,
+    alloc: SampleAlloc = newSamples,
+  ): ReadSamples {
     const lo = Math.max(mint, this.mint);
     const hi = Math.min(maxt, this.maxt);
     if (this.oooTs.length > 0 || this.#chunk !== -1) {
@@ -303,13 +317,10 @@ export class ChunkSeriesIterator implements SampleIterator {
       this.#done = true;
       return got;
     }
-    const ts = new Float64Array(total);
-    const vs = new Float64Array(total);
+    const { ts, vs } = alloc(total);
     let n = 0;
     try {
-      for (let c = first; c < end; c++) {
-        n += this.decoder.decodeInto(this.chunks[c], ts, vs, n);
-      }
+      n = this.decoder.decodeAll(this.chunks, first, end, total, ts, vs);
     } catch (e) {
       this.#err = e as Error;
       return { ts: ts.subarray(0, 0), vs: vs.subarray(0, 0) };
@@ -339,20 +350,30 @@ export interface ReadSamples {
   vs: Float64Array;
 }
 
+/** Gives arrays for n samples (a bulk reader may take them from a larger slab). */
+export type SampleAlloc = (n: number) => ReadSamples;
+
+/** Fresh arrays of n samples. */
+export const newSamples: SampleAlloc = (n) => ({
+  ts: new Float64Array(n),
+  vs: new Float64Array(n),
+});
+
 /**
  * The samples of a fresh iterator with mint <= t <= maxt: in bulk when the
- * iterator offers `readAll`, else sample by sample. Errors are left for the
- * iterator's `err()`.
+ * iterator offers `readAll` (arrays from `alloc`), else sample by sample.
+ * Errors are left for the iterator's `err()`.
  */
 export function readSamples(
   it: SampleIterator,
   mint: number,
   maxt: number,
+  alloc: SampleAlloc = newSamples,
 ): ReadSamples {
   const bulk = it as Partial<
-    { readAll(lo: number, hi: number): ReadSamples }
+    { readAll(lo: number, hi: number, alloc: SampleAlloc): ReadSamples }
   >;
-  if (bulk.readAll) return bulk.readAll(mint, maxt);
+  if (bulk.readAll) return bulk.readAll(mint, maxt, alloc);
   return readEach(it, mint, maxt);
 }
 
@@ -382,13 +403,13 @@ function readEach(it: SampleIterator, mint: number, maxt: number): ReadSamples {
   return { ts: ts.subarray(0, n), vs: vs.subarray(0, n) };
 }
 
-/** Sets stale[i] to 1 where vs[i] is a Prometheus stale marker, else 0; returns how many are. */
-export function markStale(vs: Float64Array, stale: Uint8Array): number {
+/** How many of vs are Prometheus stale markers; with `stale`, flags them there (1, else 0). */
+export function markStale(vs: Float64Array, stale?: Uint8Array): number {
   const words = new Uint32Array(vs.buffer, vs.byteOffset, vs.length * 2);
   let count = 0;
   for (let i = 0; i < vs.length; i++) {
     const is = words[2 * i + 1] === STALE_HI && words[2 * i] === STALE_LO;
-    stale[i] = is ? 1 : 0;
+    if (stale) stale[i] = is ? 1 : 0;
     if (is) count++;
   }
   return count;
