@@ -89,12 +89,10 @@ export class ChunkDecoder {
     return [ts, values, got];
   }
 
-  /** Samples in a chunk (its header), without decoding it. */
+  /** Samples in an XOR chunk (its header), without decoding it. */
   count(src: ChunkSource): number {
-    if (src.samples) return -1;
     const bytes = src.bytes;
-    if (bytes) return (bytes[0] << 8) | bytes[1];
-    if (src.load) return -1;
+    if (bytes) return bytes.length < 2 ? 0 : (bytes[0] << 8) | bytes[1];
     const u8 = this.engine.u8;
     return (u8[src.ptr] << 8) | u8[src.ptr + 1];
   }
@@ -294,24 +292,36 @@ export class ChunkSeriesIterator implements SampleIterator {
       this.#done = true;
       return got;
     }
-    let first = 0;
-    while (first < this.chunks.length && this.chunks[first].maxTime < lo) {
-      first++;
-    }
-    let end = first;
+    // The chunks in range, each either decoded already (dense block
+    // records) or XOR bytes (in engine memory, copied, or loaded now).
+    const encoded: ChunkSource[] = [];
+    const decoded: { ts: Float64Array; values: Float64Array }[] = [];
     let total = 0;
-    for (; end < this.chunks.length; end++) {
-      const src = this.chunks[end];
-      if (src.minTime > hi) break;
-      const c = this.decoder.count(src);
-      if (c < 0) total = -1;
-      if (total >= 0) total += c;
-    }
     this.#chunk = this.chunks.length;
     this.#done = true;
-    if (total < 0) {
-      // Chunks decoded elsewhere (blocks): read through the cursor.
-      this.#chunk = first - 1;
+    try {
+      for (const src of this.chunks) {
+        if (src.maxTime < lo) continue;
+        if (src.minTime > hi) break;
+        if (src.samples) {
+          const got = src.samples();
+          decoded.push(got);
+          total += got.ts.length;
+          continue;
+        }
+        const resolved = src.bytes === null && src.load
+          ? { ...src, bytes: src.load() }
+          : src;
+        encoded.push(resolved);
+        total += this.decoder.count(resolved);
+      }
+    } catch (e) {
+      this.#err = e as Error;
+      return newSamples(0);
+    }
+    if (encoded.length > 0 && decoded.length > 0) {
+      // Both kinds in one series (not produced by the queriers): the cursor.
+      this.#chunk = -1;
       this.#done = false;
       const got = readEach(this, lo, hi);
       this.#done = true;
@@ -319,11 +329,19 @@ export class ChunkSeriesIterator implements SampleIterator {
     }
     const { ts, vs } = alloc(total);
     let n = 0;
-    try {
-      n = this.decoder.decodeAll(this.chunks, first, end, total, ts, vs);
-    } catch (e) {
-      this.#err = e as Error;
-      return { ts: ts.subarray(0, 0), vs: vs.subarray(0, 0) };
+    if (encoded.length > 0) {
+      try {
+        n = this.decoder.decodeAll(encoded, 0, encoded.length, total, ts, vs);
+      } catch (e) {
+        this.#err = e as Error;
+        return newSamples(0);
+      }
+    } else {
+      for (const d of decoded) {
+        ts.set(d.ts, n);
+        vs.set(d.values, n);
+        n += d.ts.length;
+      }
     }
     let a = 0;
     while (a < n && ts[a] < lo) a++;
