@@ -40,6 +40,16 @@ export interface PromQLEngineOptions {
   defaultSubqueryStepMs?: number;
 }
 
+/** Per-query options. */
+export interface QueryOptions {
+  /**
+   * Aborts the query: checked before evaluation starts, before each
+   * selector reads storage and where the deadline is checked; an aborted
+   * query fails with QueryError "canceled".
+   */
+  signal?: AbortSignal;
+}
+
 /** Evaluates PromQL queries against a store. */
 export class PromQLEngine {
   readonly #opts: Required<PromQLEngineOptions>;
@@ -59,10 +69,11 @@ export class PromQLEngine {
     tenant: TenantId,
     query: string,
     timeMs: number,
+    opts: QueryOptions = {},
   ): Promise<QueryResult> {
     return Promise.resolve().then(() => {
       const expr = parseQuery(query);
-      const ev = this.#evaluator(tenant, timeMs, timeMs, 0);
+      const ev = this.#evaluator(tenant, timeMs, timeMs, 0, opts.signal);
       const value = ev.eval(expr, {
         times: Float64Array.of(timeMs),
         interval: 0,
@@ -82,6 +93,7 @@ export class PromQLEngine {
     startMs: number,
     endMs: number,
     stepMs: number,
+    opts: QueryOptions = {},
   ): Promise<QueryResult> {
     return Promise.resolve().then(() => {
       if (!(stepMs > 0)) {
@@ -114,7 +126,7 @@ export class PromQLEngine {
       }
       const times = new Float64Array(n);
       for (let i = 0; i < n; i++) times[i] = startMs + i * stepMs;
-      const ev = this.#evaluator(tenant, startMs, endMs, stepMs);
+      const ev = this.#evaluator(tenant, startMs, endMs, stepMs, opts.signal);
       const value = ev.eval(expr, { times, interval: stepMs });
       return {
         value: { type: "matrix", series: rangeMatrix(value, times) },
@@ -129,8 +141,9 @@ export class PromQLEngine {
     start: number,
     end: number,
     step: number,
+    signal: AbortSignal | undefined,
   ): Evaluator {
-    return new Evaluator(
+    const ev = new Evaluator(
       this.storage,
       tenant,
       {
@@ -138,11 +151,14 @@ export class PromQLEngine {
         maxSamples: this.#opts.maxSamples,
         deadline: Date.now() + this.#opts.timeoutMs,
         defaultSubqueryStepMs: this.#opts.defaultSubqueryStepMs,
+        signal,
       },
       start,
       end,
       step,
     );
+    ev.checkDeadline(true);
+    return ev;
   }
 }
 

@@ -30,6 +30,7 @@ import type {
 } from "./eval_types.ts";
 import { QueryError } from "./value.ts";
 import { markStale, readSamples } from "../storage/chunk_iterator.ts";
+import { SampleLimitError } from "../storage/limits.ts";
 import { ColumnarVector, columnsFit } from "./columns.ts";
 
 /** Limits and defaults of one evaluation. */
@@ -39,6 +40,8 @@ export interface EvaluatorOptions {
   deadline: number;
   /** Subquery step when none is written. */
   defaultSubqueryStepMs: number;
+  /** Cancels the evaluation (QueryError "canceled"). */
+  signal?: AbortSignal;
 }
 
 /** Raw samples of one series, stale markers flagged. */
@@ -115,9 +118,16 @@ export class Evaluator {
     readonly stepMs: number,
   ) {}
 
-  /** Throws a timeout once the deadline has passed (checked cheaply). */
-  checkDeadline(): void {
-    if ((++this.#checks & 63) === 0 && Date.now() > this.opts.deadline) {
+  /**
+   * Throws "canceled" once the signal is aborted and "timeout" once the
+   * deadline has passed; cheaply (every 64th call) unless `now`.
+   */
+  checkDeadline(now = false): void {
+    if (!now && (++this.#checks & 63) !== 0) return;
+    if (this.opts.signal?.aborted) {
+      throw new QueryError("canceled", "query was canceled");
+    }
+    if (Date.now() > this.opts.deadline) {
       throw new QueryError(
         "timeout",
         "query timed out in expression evaluation",
@@ -232,6 +242,7 @@ export class Evaluator {
 
   /** Reads the series a selector matches within [mint, maxt]. */
   loadSeries(vs: VectorSelector, mint: number, maxt: number): RawSeries[] {
+    this.checkDeadline(true);
     const q = this.storage.querier(this.tenant, mint, maxt);
     try {
       const selected = q.select(vs.matchers as readonly Matcher[], {
@@ -244,6 +255,9 @@ export class Evaluator {
         const it = s.iterator();
         const { ts, vs: vals } = readSamples(it, mint, maxt, arena.alloc);
         const err = it.err();
+        if (err instanceof SampleLimitError) {
+          throw new QueryError("execution", err.message);
+        }
         if (err) {
           throw new QueryError(
             "execution",
