@@ -7,8 +7,13 @@
  * the results of the two systems are compared (series count, and the values
  * of a few series within 1e-6 relative).
  *
+ * A second dataset (bench/compare/promql_extra.ts: 100k counter series for
+ * regex selectors, 100 histograms × 100 buckets) runs afterwards in fresh
+ * instances of both, unless `--skip-extra`.
+ *
  *   deno run -A bench/compare/promql.ts [--series 10000] [--runs 10] \
- *     [--warmups 2] [--prometheus /usr/bin/prometheus]
+ *     [--warmups 2] [--extra-runs 5] [--skip-extra] \
+ *     [--prometheus /usr/bin/prometheus]
  *
  * Prints a markdown table and writes bench/results/promql-compare-latest.md.
  * @module
@@ -22,7 +27,16 @@ import { machine } from "../_harness.ts";
 import { PrometheusPeer } from "./peers.ts";
 import { killAll } from "./proc.ts";
 import { sendAll } from "./send.ts";
-import { encodeWorkload } from "./workload.ts";
+import { encodeWorkload, type WorkloadPart } from "./workload.ts";
+import type { GeneratedSeries } from "../data/generator.ts";
+import {
+  BUCKETS,
+  encodeSeries,
+  EXTRA_QUERIES,
+  generateExtra,
+  HISTOGRAMS,
+  REGEX_SERIES,
+} from "./promql_extra.ts";
 
 const TENANT = "default";
 const STEP_MS = 60_000;
@@ -269,36 +283,39 @@ function table(rows: Row[]): string {
   return lines.join("\n");
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs({
-    options: {
-      series: { type: "string", default: "10000" },
-      runs: { type: "string", default: "10" },
-      warmups: { type: "string", default: "2" },
-      prometheus: { type: "string", default: "/usr/bin/prometheus" },
-      out: {
-        type: "string",
-        default: "bench/results/promql-compare-latest.md",
-      },
-    },
-  }).values;
-  const runs = Number(args.runs), warmups = Number(args.warmups);
-  const root = await Deno.makeTempDir({ prefix: "tidemark-promql-" });
+/** One dataset loaded into both systems. */
+interface Dataset {
+  series: GeneratedSeries[];
+  parts: WorkloadPart[];
+  samples: number;
+  minTime: number;
+  maxTime: number;
+}
+
+interface PhaseResult {
+  rows: Row[];
+  version: string;
+  end: number;
+  rangeStart: number;
+  rangeEnd: number;
+}
+
+/** Loads `data` into a fresh Prometheus and a fresh Db under `dir`, then times `queries` on both. */
+async function runPhase(
+  dir: string,
+  data: Dataset,
+  queries: string[],
+  promBinary: string,
+  warmups: number,
+  runs: number,
+): Promise<PhaseResult> {
+  await Deno.mkdir(dir, { recursive: true });
+  const prom = await PrometheusPeer.start(dir, promBinary);
   let db: Db | null = null;
   try {
-    const w = encodeWorkload({
-      series: Number(args.series),
-      durationMs: DURATION_MS,
-      shards: 4,
-    });
-    console.error(
-      `workload: ${w.series.length} series, ${w.samples} samples, ${w.requests} requests`,
-    );
-
-    const prom = await PrometheusPeer.start(root, args.prometheus);
     const version = await prom.version();
     const base = prom.writeUrl.replace(/\/api\/v1\/write$/, "");
-    for (const part of w.parts) {
+    for (const part of data.parts) {
       const sent = await sendAll(prom.writeUrl, part.bodies);
       if (sent.failed) {
         throw new Error(
@@ -309,12 +326,12 @@ async function main(): Promise<void> {
     const promSamples = await prom.samplesIngested();
     console.error(`${version}: ${promSamples} samples appended`);
 
-    db = await Db.open({ dataDir: `${root}/tidemark-data` });
+    db = await Db.open({ dataDir: `${dir}/tidemark-data` });
     let accepted = 0;
     const BATCH = 250;
-    for (let i = 0; i < w.series.length; i += BATCH) {
+    for (let i = 0; i < data.series.length; i += BATCH) {
       const app = db.appender(TENANT);
-      for (const s of w.series.slice(i, i + BATCH)) {
+      for (const s of data.series.slice(i, i + BATCH)) {
         app.appendSeries(labelsFrom(s.labels), s.timestamps, s.values);
       }
       const res = await app.commit();
@@ -324,18 +341,18 @@ async function main(): Promise<void> {
       }
     }
     console.error(`Tidemark: ${accepted} samples appended`);
-    if (accepted !== w.samples || promSamples !== w.samples) {
+    if (accepted !== data.samples || promSamples !== data.samples) {
       throw new Error(
-        `stored ${accepted} (Tidemark) / ${promSamples} (Prometheus) of ${w.samples}`,
+        `stored ${accepted} (Tidemark) / ${promSamples} (Prometheus) of ${data.samples}`,
       );
     }
     const engine = new PromQLEngine(db);
 
-    const end = w.maxTime;
-    const rangeStart = Math.ceil(w.minTime / 1000) * 1000;
-    const rangeEnd = Math.floor(w.maxTime / 1000) * 1000;
+    const end = data.maxTime;
+    const rangeStart = Math.ceil(data.minTime / 1000) * 1000;
+    const rangeEnd = Math.floor(data.maxTime / 1000) * 1000;
     const rows: Row[] = [];
-    for (const query of QUERIES) {
+    for (const query of queries) {
       for (const kind of ["instant", "range"] as const) {
         const ours = await measure(
           () =>
@@ -386,7 +403,73 @@ async function main(): Promise<void> {
         );
       }
     }
+    return { rows, version, end, rangeStart, rangeEnd };
+  } finally {
     await prom.stop();
+    await db?.close();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs({
+    options: {
+      series: { type: "string", default: "10000" },
+      runs: { type: "string", default: "10" },
+      warmups: { type: "string", default: "2" },
+      "extra-runs": { type: "string", default: "5" },
+      "skip-extra": { type: "boolean", default: false },
+      prometheus: { type: "string", default: "/usr/bin/prometheus" },
+      out: {
+        type: "string",
+        default: "bench/results/promql-compare-latest.md",
+      },
+    },
+  }).values;
+  const runs = Number(args.runs), warmups = Number(args.warmups);
+  const extraRuns = Number(args["extra-runs"]);
+  const root = await Deno.makeTempDir({ prefix: "tidemark-promql-" });
+  try {
+    const w = encodeWorkload({
+      series: Number(args.series),
+      durationMs: DURATION_MS,
+      shards: 4,
+    });
+    console.error(
+      `workload: ${w.series.length} series, ${w.samples} samples, ${w.requests} requests`,
+    );
+    const main = await runPhase(
+      `${root}/main`,
+      w,
+      QUERIES,
+      args.prometheus,
+      warmups,
+      runs,
+    );
+    let extra: PhaseResult | null = null;
+    let extraData: Dataset | null = null;
+    if (!args["skip-extra"]) {
+      const series = generateExtra();
+      const enc = encodeSeries(series, 4);
+      extraData = {
+        series,
+        parts: [enc.part],
+        samples: enc.part.samples,
+        minTime: enc.minTime,
+        maxTime: enc.maxTime,
+      };
+      console.error(
+        `extra dataset: ${series.length} series, ${enc.part.samples} samples, ${enc.part.requests} requests`,
+      );
+      extra = await runPhase(
+        `${root}/extra`,
+        extraData,
+        EXTRA_QUERIES,
+        args.prometheus,
+        1,
+        extraRuns,
+      );
+    }
 
     const m = await machine();
     const md = [
@@ -398,17 +481,6 @@ async function main(): Promise<void> {
       "",
       `Machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, ${m.os}, Deno ${m.deno} (V8 ${m.v8}).`,
       "",
-      `Data: the shared workload (bench/data/generator.ts), ${w.series.length} series, ` +
-      `${w.samples} samples over 2 h of 15 s scrapes (±50 ms jitter), ` +
-      `remote-written to ${version} (fresh TSDB, all in its head) and appended to a Tidemark Db ` +
-      `(fresh directory, all in its head).`,
-      "",
-      `Each figure is the median of ${runs} runs after ${warmups} warm-ups, one query at a time. ` +
-      `Instant queries at the last sample (${new Date(end).toISOString()}); ` +
-      `range queries from ${new Date(rangeStart).toISOString()} to ${
-        new Date(rangeEnd).toISOString()
-      } with a 60 s step.`,
-      "",
       "**Not like for like:** Tidemark's figure is `PromQLEngine` called in process " +
       "(result objects, no serialization); Prometheus' figure is the whole HTTP round trip " +
       "on loopback: request parsing, evaluation, JSON encoding, and the client reading the body.",
@@ -418,16 +490,49 @@ async function main(): Promise<void> {
       } series per result ` +
       `(sorted by labels) every point compared within ${TOLERANCE} relative.`,
       "",
-      table(rows),
+      "## The shared workload",
       "",
+      `Data: the shared workload (bench/data/generator.ts), ${w.series.length} series, ` +
+      `${w.samples} samples over 2 h of 15 s scrapes (±50 ms jitter), ` +
+      `remote-written to ${main.version} (fresh TSDB, all in its head) and appended to a Tidemark Db ` +
+      `(fresh directory, all in its head).`,
+      "",
+      `Each figure is the median of ${runs} runs after ${warmups} warm-ups, one query at a time. ` +
+      `Instant queries at the last sample (${
+        new Date(main.end).toISOString()
+      }); ` +
+      `range queries from ${new Date(main.rangeStart).toISOString()} to ${
+        new Date(main.rangeEnd).toISOString()
+      } with a 60 s step.`,
+      "",
+      table(main.rows),
+      "",
+      ...(extra && extraData
+        ? [
+          "## 100k series for regex selectors, 100 histograms × 100 buckets",
+          "",
+          `Data: bench/compare/promql_extra.ts, ${extraData.series.length} series ` +
+          `(${REGEX_SERIES} counters \`regex_bench_requests_total\` with a distinct \`pod\` each, ` +
+          `and ${HISTOGRAMS} classic histograms of ${BUCKETS} buckets), ${extraData.samples} samples ` +
+          `over 30 min of 15 s scrapes (±50 ms jitter), loaded the same way into fresh instances.`,
+          "",
+          `Each figure is the median of ${extraRuns} runs after 1 warm-up. Instant queries at ` +
+          `${new Date(extra.end).toISOString()}; range queries from ${
+            new Date(extra.rangeStart).toISOString()
+          } to ${new Date(extra.rangeEnd).toISOString()} with a 60 s step.`,
+          "",
+          table(extra.rows),
+          "",
+        ]
+        : []),
       KNOWN_DIFFERENCES,
       "",
     ].join("\n");
-    console.log(table(rows));
+    console.log(table(main.rows));
+    if (extra) console.log(table(extra.rows));
     await Deno.writeTextFile(args.out, md);
     console.error(`wrote ${args.out}`);
   } finally {
-    await db?.close();
     await killAll();
     await Deno.remove(root, { recursive: true }).catch(() => {});
   }

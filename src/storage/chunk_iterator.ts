@@ -31,6 +31,8 @@ export interface ChunkSource {
   samples?: () => { ts: Float64Array; values: Float64Array };
 }
 
+const NO_SAMPLES = new Float64Array(0);
+
 /** Decodes chunks into copies owned by the iterator (engine views may detach). */
 export class ChunkDecoder {
   #input = 0;
@@ -98,18 +100,19 @@ export class ChunkDecoder {
   }
 
   /**
-   * Decodes chunks [from, to) of `sources` (`total` samples by their
-   * headers, none decoded elsewhere) into ts/values: all into engine
-   * memory first, then copied out once. Returns how many were written.
+   * Decodes the XOR chunks `sources` (`total` samples by their headers)
+   * into engine memory, then copies the samples with lo <= t <= hi out
+   * once, into arrays from `alloc`.
    */
   decodeAll(
     sources: ChunkSource[],
-    from: number,
-    to: number,
     total: number,
-    ts: Float64Array,
-    values: Float64Array,
-  ): number {
+    lo: number,
+    hi: number,
+    alloc: SampleAlloc,
+  ): ReadSamples {
+    const from = 0;
+    const to = sources.length;
     const e = this.engine;
     let inputNeed = 0;
     for (let c = from; c < to; c++) {
@@ -150,10 +153,18 @@ export class ChunkDecoder {
       if (got < 0) throw new Error(`corrupt head chunk (engine error ${got})`);
       n += got;
     }
+    // Only the samples within [lo, hi] leave engine memory.
     const f64 = e.f64;
-    ts.set(f64.subarray(tsOut >> 3, (tsOut >> 3) + n));
-    values.set(f64.subarray(valOut >> 3, (valOut >> 3) + n));
-    return n;
+    const t0 = tsOut >> 3;
+    const v0 = valOut >> 3;
+    let a = 0;
+    while (a < n && f64[t0 + a] < lo) a++;
+    let b = n;
+    while (b > a && f64[t0 + b - 1] > hi) b--;
+    const out = alloc(b - a);
+    out.ts.set(f64.subarray(t0 + a, t0 + b));
+    out.vs.set(f64.subarray(v0 + a, v0 + b));
+    return out;
   }
 
   free(): void {
@@ -170,8 +181,10 @@ export class ChunkDecoder {
 /** Iterates a series' chunks and out-of-order samples merged, within [mint, maxt]. */
 export class ChunkSeriesIterator implements SampleIterator {
   #chunk = -1;
-  #ts: Float64Array = new Float64Array(120);
-  #vals: Float64Array = new Float64Array(120);
+  // Decode buffers are made on first use (the decoder grows them): bulk
+  // reads never need them, and an iterator per series is made per query.
+  #ts: Float64Array = NO_SAMPLES;
+  #vals: Float64Array = NO_SAMPLES;
   /** Word views of #vals and of the out-of-order values: copying two u32s keeps bits exact without a subarray per sample. */
   #valWords = new Uint32Array(this.#vals.buffer);
   readonly #oooWords: Uint32Array;
@@ -327,29 +340,37 @@ export class ChunkSeriesIterator implements SampleIterator {
       this.#done = true;
       return got;
     }
-    const { ts, vs } = alloc(total);
-    let n = 0;
     if (encoded.length > 0) {
       try {
-        n = this.decoder.decodeAll(encoded, 0, encoded.length, total, ts, vs);
+        return this.decoder.decodeAll(encoded, total, lo, hi, alloc);
       } catch (e) {
         this.#err = e as Error;
         return newSamples(0);
       }
-    } else {
-      for (const d of decoded) {
-        ts.set(d.ts, n);
-        vs.set(d.values, n);
-        n += d.ts.length;
-      }
     }
-    let a = 0;
-    while (a < n && ts[a] < lo) a++;
-    let b = n;
-    while (b > a && ts[b - 1] > hi) b--;
-    return a === 0 && b === total
-      ? { ts, vs }
-      : { ts: ts.subarray(a, b), vs: vs.subarray(a, b) };
+    // Decoded already: trim, then copy.
+    let n = 0;
+    for (const d of decoded) {
+      const ts = d.ts;
+      let a = 0;
+      while (a < ts.length && ts[a] < lo) a++;
+      let b = ts.length;
+      while (b > a && ts[b - 1] > hi) b--;
+      n += b - a;
+    }
+    const out = alloc(n);
+    n = 0;
+    for (const d of decoded) {
+      const ts = d.ts;
+      let a = 0;
+      while (a < ts.length && ts[a] < lo) a++;
+      let b = ts.length;
+      while (b > a && ts[b - 1] > hi) b--;
+      out.ts.set(ts.subarray(a, b), n);
+      out.vs.set(d.values.subarray(a, b), n);
+      n += b - a;
+    }
+    return out;
   }
 
   /** Copies the current value's exact bits into dst[at]. */
