@@ -29,7 +29,11 @@ import type {
   Windows,
 } from "./eval_types.ts";
 import { QueryError } from "./value.ts";
-import { markStale, readSamples } from "../storage/chunk_iterator.ts";
+import {
+  markStale,
+  readSamples,
+  type SampleAlloc,
+} from "../storage/chunk_iterator.ts";
 import { SampleLimitError } from "../storage/limits.ts";
 import { ColumnarVector, columnsFit } from "./columns.ts";
 
@@ -55,6 +59,21 @@ interface RawSeries {
 }
 
 const NO_STALE = new Uint8Array(0);
+
+/** Reusable arrays for one series at a time (grown as needed). */
+class ScratchSamples {
+  #ts = new Float64Array(256);
+  #vs = new Float64Array(256);
+
+  readonly alloc = (n: number): { ts: Float64Array; vs: Float64Array } => {
+    if (n > this.#ts.length) {
+      const cap = Math.max(n, this.#ts.length * 2);
+      this.#ts = new Float64Array(cap);
+      this.#vs = new Float64Array(cap);
+    }
+    return { ts: this.#ts.subarray(0, n), vs: this.#vs.subarray(0, n) };
+  };
+}
 
 /** Samples per slab: big typed arrays, so that series share backing stores. */
 const SLAB_SAMPLES = 1 << 16;
@@ -242,6 +261,25 @@ export class Evaluator {
 
   /** Reads the series a selector matches within [mint, maxt]. */
   loadSeries(vs: VectorSelector, mint: number, maxt: number): RawSeries[] {
+    const out: RawSeries[] = [];
+    const arena = new SampleArena();
+    this.scanSeries(vs, mint, maxt, () => arena.alloc, (r) => out.push(r));
+    return out;
+  }
+
+  /**
+   * Reads the series a selector matches within [mint, maxt], handing each
+   * one with samples to `visit`. `allocFor(selected)` (told how many series
+   * were selected) gives the arrays the samples are read into; they may be
+   * reused after `visit` returns.
+   */
+  scanSeries(
+    vs: VectorSelector,
+    mint: number,
+    maxt: number,
+    allocFor: (selected: number) => SampleAlloc,
+    visit: (r: RawSeries) => void,
+  ): void {
     this.checkDeadline(true);
     const q = this.storage.querier(this.tenant, mint, maxt);
     try {
@@ -249,11 +287,10 @@ export class Evaluator {
         start: mint,
         end: maxt,
       });
-      const out: RawSeries[] = [];
-      const arena = new SampleArena();
+      const alloc = allocFor(selected.length);
       for (const s of selected) {
         const it = s.iterator();
-        const { ts, vs: vals } = readSamples(it, mint, maxt, arena.alloc);
+        const { ts, vs: vals } = readSamples(it, mint, maxt, alloc);
         const err = it.err();
         if (err instanceof SampleLimitError) {
           throw new QueryError("execution", err.message);
@@ -274,9 +311,8 @@ export class Evaluator {
           stale = new Uint8Array(n);
           nStale = markStale(vals, stale);
         }
-        out.push({ metric: s.labels, ts, vs: vals, stale, nStale });
+        visit({ metric: s.labels, ts, vs: vals, stale, nStale });
       }
-      return out;
     } finally {
       q.close();
     }
@@ -329,39 +365,75 @@ export class Evaluator {
       if (t > hi) hi = t;
     }
     const lookback = this.opts.lookbackDeltaMs;
-    const series = this.loadSeries(vs, lo - lookback + 1, hi);
-    const nSeries = series.length;
-    if (!columnsFit(nSeries, nSteps)) {
+    // Each series is read into scratch arrays and turned into its column
+    // right away; only when the columns would be too big are series kept.
+    const scratch = new ScratchSamples();
+    const arena = new SampleArena();
+    let fits = true;
+    let values = new Float64Array(0);
+    let present = new Uint8Array(0);
+    const metrics: Labels[] = [];
+    const kept: RawSeries[] = [];
+    let cap = 0;
+    this.scanSeries(
+      vs,
+      lo - lookback + 1,
+      hi,
+      (selected) => {
+        fits = columnsFit(selected, nSteps);
+        if (!fits) return arena.alloc;
+        cap = selected;
+        values = new Float64Array(cap * nSteps);
+        present = new Uint8Array(cap * nSteps);
+        return scratch.alloc;
+      },
+      (s) => {
+        if (!fits) {
+          kept.push(s);
+          return;
+        }
+        const k = metrics.length;
+        metrics.push(s.metric);
+        const sts = s.ts;
+        let j = 0;
+        let prev = -Infinity;
+        for (let i = 0; i < nSteps; i++) {
+          const t = times[i];
+          // Steps usually ascend: continue the previous search.
+          j = upperBound(sts, t, t >= prev ? j : 0);
+          prev = t;
+          const at = j - 1;
+          if (
+            at < 0 || sts[at] <= t - lookback ||
+            (s.nStale > 0 && s.stale[at] === 1)
+          ) continue;
+          const cell = i * cap + k;
+          present[cell] = 1;
+          values[cell] = timestamps ? sts[at] / 1000 : s.vs[at];
+        }
+      },
+    );
+    if (!fits) {
       return {
         type: "vector",
-        steps: instantSteps(series, times, lookback, timestamps),
+        steps: instantSteps(kept, times, lookback, timestamps),
       };
     }
-    const values = new Float64Array(nSeries * nSteps);
-    const present = new Uint8Array(nSeries * nSteps);
-    for (let k = 0; k < nSeries; k++) {
-      const s = series[k];
-      const sts = s.ts;
-      let j = 0;
-      let prev = -Infinity;
-      for (let i = 0; i < nSteps; i++) {
-        const t = times[i];
-        // Steps usually ascend: continue the previous search.
-        j = upperBound(sts, t, t >= prev ? j : 0);
-        prev = t;
-        const at = j - 1;
-        if (
-          at < 0 || sts[at] <= t - lookback ||
-          (s.nStale > 0 && s.stale[at] === 1)
-        ) continue;
-        const cell = i * nSeries + k;
-        present[cell] = 1;
-        values[cell] = timestamps ? sts[at] / 1000 : s.vs[at];
-      }
-    }
     this.checkDeadline();
+    const nSeries = metrics.length;
+    if (nSeries < cap) {
+      // Series without samples in range: pack the columns.
+      const v2 = new Float64Array(nSeries * nSteps);
+      const p2 = new Uint8Array(nSeries * nSteps);
+      for (let i = 0; i < nSteps; i++) {
+        v2.set(values.subarray(i * cap, i * cap + nSeries), i * nSeries);
+        p2.set(present.subarray(i * cap, i * cap + nSeries), i * nSeries);
+      }
+      values = v2;
+      present = p2;
+    }
     return new ColumnarVector({
-      metrics: series.map((s) => s.metric),
+      metrics,
       dropName: new Uint8Array(nSeries),
       nSteps,
       values,
