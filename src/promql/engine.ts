@@ -18,6 +18,7 @@ import { compareLabels, withoutName } from "./eval_labels.ts";
 import type { EvalValue } from "./eval_types.ts";
 import { Evaluator } from "./evaluator.ts";
 import { parse } from "./parser.ts";
+import { columnsOf, type VectorColumns } from "./columns.ts";
 import {
   type MatrixSeries,
   QueryError,
@@ -43,6 +44,12 @@ export interface PromQLEngineOptions {
 export interface QueryOptions {
   /** Wall-clock limit of this query (ms); at most the engine's timeout. */
   timeoutMs?: number;
+  /**
+   * Aborts the query: checked before evaluation starts, before each
+   * selector reads storage and where the deadline is checked; an aborted
+   * query fails with QueryError "canceled".
+   */
+  signal?: AbortSignal;
 }
 
 /** Evaluates PromQL queries against a store. */
@@ -138,7 +145,7 @@ export class PromQLEngine {
     step: number,
     qopts: QueryOptions,
   ): Evaluator {
-    return new Evaluator(
+    const ev = new Evaluator(
       this.storage,
       tenant,
       {
@@ -147,11 +154,14 @@ export class PromQLEngine {
         deadline: Date.now() +
           Math.min(qopts.timeoutMs ?? Infinity, this.#opts.timeoutMs),
         defaultSubqueryStepMs: this.#opts.defaultSubqueryStepMs,
+        signal: qopts.signal,
       },
       start,
       end,
       step,
     );
+    ev.checkDeadline(true);
+    return ev;
   }
 }
 
@@ -174,9 +184,9 @@ function instantValue(v: EvalValue, t: number): QueryResult["value"] {
       return { type: "string", t, v: v.v };
     case "vector": {
       const seen = new Set<string>();
+      const keys = new OutputKeys();
       const samples: VectorSample[] = v.steps[0].map((s) => {
-        const metric = s.dropName ? withoutName(s.metric) : s.metric;
-        const key = labelsKey(metric);
+        const { metric, key } = keys.get(s.metric, s.dropName);
         if (seen.has(key)) throw new QueryError("execution", DUPLICATE);
         seen.add(key);
         return { metric, t, v: s.v };
@@ -200,6 +210,26 @@ function sortSeries(series: MatrixSeries[]): MatrixSeries[] {
   return series.sort((a, b) => compareLabels(a.metric, b.metric));
 }
 
+/**
+ * The output label set and its key of a sample, remembered per input label
+ * set (samples of one series share it across steps).
+ */
+class OutputKeys {
+  readonly #kept = new Map<Labels, { metric: Labels; key: string }>();
+  readonly #dropped = new Map<Labels, { metric: Labels; key: string }>();
+
+  get(metric: Labels, dropName: boolean): { metric: Labels; key: string } {
+    const cache = dropName ? this.#dropped : this.#kept;
+    let got = cache.get(metric);
+    if (!got) {
+      const out = dropName ? withoutName(metric) : metric;
+      got = { metric: out, key: labelsKey(out) };
+      cache.set(metric, got);
+    }
+    return got;
+  }
+}
+
 function rangeMatrix(v: EvalValue, times: Float64Array): MatrixSeries[] {
   if (v.type === "scalar") {
     return [{ metric: [], ts: times.slice(), values: v.v.slice() }];
@@ -207,11 +237,16 @@ function rangeMatrix(v: EvalValue, times: Float64Array): MatrixSeries[] {
   if (v.type !== "vector") {
     throw new QueryError("bad_data", `invalid expression type for range query`);
   }
+  const cols = columnsOf(v);
+  if (cols) {
+    const fromColumns = columnsMatrix(cols, times);
+    if (fromColumns) return fromColumns;
+  }
+  const keys = new OutputKeys();
   const acc = new Map<string, { metric: Labels; ts: number[]; vs: number[] }>();
   for (let i = 0; i < times.length; i++) {
     for (const s of v.steps[i]) {
-      const metric = s.dropName ? withoutName(s.metric) : s.metric;
-      const key = labelsKey(metric);
+      const { metric, key } = keys.get(s.metric, s.dropName);
       let a = acc.get(key);
       if (!a) {
         a = { metric, ts: [], vs: [] };
@@ -231,4 +266,41 @@ function rangeMatrix(v: EvalValue, times: Float64Array): MatrixSeries[] {
       values: Float64Array.from(a.vs),
     })),
   );
+}
+
+/**
+ * A range result straight from columns: one output series per column.
+ * Null when two columns end up with the same labels (the per-step path
+ * then merges them or reports the duplicate).
+ */
+function columnsMatrix(
+  cols: VectorColumns,
+  times: Float64Array,
+): MatrixSeries[] | null {
+  const nSeries = cols.metrics.length;
+  const { nSteps, present, values } = cols;
+  const seen = new Set<string>();
+  const out: MatrixSeries[] = [];
+  for (let k = 0; k < nSeries; k++) {
+    let n = 0;
+    for (let i = 0; i < nSteps; i++) n += present[i * nSeries + k];
+    if (n === 0) continue;
+    const metric = cols.dropName[k]
+      ? withoutName(cols.metrics[k])
+      : cols.metrics[k];
+    const key = labelsKey(metric);
+    if (seen.has(key)) return null;
+    seen.add(key);
+    const ts = new Float64Array(n);
+    const vs = new Float64Array(n);
+    let j = 0;
+    for (let i = 0; i < nSteps; i++) {
+      const cell = i * nSeries + k;
+      if (present[cell] === 0) continue;
+      ts[j] = times[i];
+      vs[j++] = values[cell];
+    }
+    out.push({ metric, ts, values: vs });
+  }
+  return sortSeries(out);
 }

@@ -17,6 +17,7 @@ import type { Evaluator } from "./evaluator.ts";
 import { formatValue } from "./format_value.ts";
 import { labelsXxhash } from "./label_hash.ts";
 import { QueryError } from "./value.ts";
+import { columnsOf, type VectorColumns } from "./columns.ts";
 
 interface Group {
   metric: Labels;
@@ -50,6 +51,14 @@ export function evalAggregate(
   }
   const names = new Set(e.grouping);
   if (e.without) names.add(METRIC_NAME);
+  const cols = columnsOf(input);
+  if (cols && COLUMNAR_OPS.has(e.op)) {
+    return { type: "vector", steps: aggregateColumns(ev, e, cols, names) };
+  }
+  if (cols && param && (e.op === "topk" || e.op === "bottomk")) {
+    const steps = topkColumns(ev, e, cols, names, param);
+    if (steps) return { type: "vector", steps };
+  }
   const steps = input.steps.map((samples, i) => {
     ev.checkDeadline();
     const groups = new Map<string, Group>();
@@ -76,6 +85,212 @@ export function evalAggregate(
     );
   });
   return { type: "vector", steps };
+}
+
+/** Operators computed straight from columns (a value list per group and step). */
+const COLUMNAR_OPS = new Set([
+  "sum",
+  "avg",
+  "count",
+  "group",
+  "min",
+  "max",
+  "stddev",
+  "stdvar",
+]);
+
+/** Each series' group (by its `by`/`without` labels), groups in first-seen order. */
+function groupSeries(
+  e: AggregateExpr,
+  cols: VectorColumns,
+  names: ReadonlySet<string>,
+): { groupOf: Int32Array; groupMetrics: Labels[]; sizes: number[] } {
+  const nSeries = cols.metrics.length;
+  const groupOf = new Int32Array(nSeries);
+  const groupMetrics: Labels[] = [];
+  const sizes: number[] = [];
+  const byKey = new Map<string, number>();
+  for (let s = 0; s < nSeries; s++) {
+    const metric = e.without
+      ? dropLabels(cols.metrics[s], names)
+      : keepLabels(cols.metrics[s], names);
+    const key = labelsKey(metric);
+    let g = byKey.get(key);
+    if (g === undefined) {
+      g = groupMetrics.length;
+      byKey.set(key, g);
+      groupMetrics.push(metric);
+      sizes.push(0);
+    }
+    groupOf[s] = g;
+    sizes[g]++;
+  }
+  return { groupOf, groupMetrics, sizes };
+}
+
+/** Largest k the columnar topk keeps by insertion (beyond it: the sort). */
+const TOPK_INSERTION_MAX = 64;
+
+/**
+ * topk/bottomk from columns: per step and group, the first k samples of a
+ * stable sort by value (NaN last), kept by insertion into a list of at most
+ * k series, which yields the same samples in the same order as sorting.
+ * Null when some step's k is too large for insertion.
+ */
+function topkColumns(
+  ev: Evaluator,
+  e: AggregateExpr,
+  cols: VectorColumns,
+  names: ReadonlySet<string>,
+  param: Float64Array,
+): Sample[][] | null {
+  const { nSteps, values, present, metrics } = cols;
+  const ks = new Array<number>(nSteps);
+  for (let i = 0; i < nSteps; i++) {
+    ks[i] = kOf(param[i]);
+    if (ks[i] > TOPK_INSERTION_MAX) return null;
+  }
+  const nSeries = metrics.length;
+  const { groupOf, groupMetrics } = groupSeries(e, cols, names);
+  const nGroups = groupMetrics.length;
+  const desc = e.op === "topk";
+  // Series a sorts before series b (same rule as byValue; NaN last).
+  const before = (a: number, b: number): boolean => {
+    if (Number.isNaN(a)) return false;
+    if (Number.isNaN(b)) return true;
+    return (desc ? b - a : a - b) < 0;
+  };
+  const kept = new Int32Array(nGroups * TOPK_INSERTION_MAX);
+  const count = new Int32Array(nGroups);
+  const stamp = new Int32Array(nGroups).fill(-1);
+  const order = new Int32Array(nGroups);
+  const steps: Sample[][] = new Array(nSteps);
+  for (let i = 0; i < nSteps; i++) {
+    ev.checkDeadline();
+    const k = ks[i];
+    const out: Sample[] = [];
+    steps[i] = out;
+    if (k < 1) continue;
+    const base = i * nSeries;
+    let nOrder = 0;
+    for (let s = 0; s < nSeries; s++) {
+      if (present[base + s] === 0) continue;
+      const g = groupOf[s];
+      if (stamp[g] !== i) {
+        stamp[g] = i;
+        order[nOrder++] = g;
+        count[g] = 0;
+      }
+      const list = g * TOPK_INSERTION_MAX;
+      const v = values[base + s];
+      const m = count[g];
+      // After every kept sample that is not strictly after this one.
+      let p = m;
+      while (p > 0 && before(v, values[base + kept[list + p - 1]])) p--;
+      if (p >= k) continue;
+      const end = m < k ? m : k - 1;
+      for (let j = end; j > p; j--) kept[list + j] = kept[list + j - 1];
+      kept[list + p] = s;
+      if (m < k) count[g] = m + 1;
+    }
+    for (let o = 0; o < nOrder; o++) {
+      const g = order[o];
+      const list = g * TOPK_INSERTION_MAX;
+      for (let j = 0; j < count[g]; j++) {
+        const s = kept[list + j];
+        out.push({
+          metric: metrics[s],
+          v: values[base + s],
+          dropName: cols.dropName[s] === 1,
+        });
+      }
+    }
+  }
+  return steps;
+}
+
+/**
+ * The columnar form of the per-step grouping above: each series' group is
+ * found once; per step, the present members' values are gathered (series
+ * order) into one scratch buffer and reduced with the same functions, and
+ * groups come out in the order their first member appears at that step,
+ * so results are those of the per-step path exactly.
+ */
+function aggregateColumns(
+  ev: Evaluator,
+  e: AggregateExpr,
+  cols: VectorColumns,
+  names: ReadonlySet<string>,
+): Sample[][] {
+  const nSeries = cols.metrics.length;
+  const { groupOf, groupMetrics, sizes } = groupSeries(e, cols, names);
+  const nGroups = groupMetrics.length;
+  // Group g's values at a step go to buf[offset[g] ...].
+  const offset = new Int32Array(nGroups);
+  for (let g = 1; g < nGroups; g++) offset[g] = offset[g - 1] + sizes[g - 1];
+  const buf = new Float64Array(nSeries);
+  const count = new Int32Array(nGroups);
+  const stamp = new Int32Array(nGroups).fill(-1);
+  const dropName = new Uint8Array(nGroups);
+  const order = new Int32Array(nGroups);
+  const { values, present, nSteps } = cols;
+  const steps: Sample[][] = new Array(nSteps);
+  for (let i = 0; i < nSteps; i++) {
+    ev.checkDeadline();
+    let nOrder = 0;
+    const base = i * nSeries;
+    for (let s = 0; s < nSeries; s++) {
+      if (present[base + s] === 0) continue;
+      const g = groupOf[s];
+      if (stamp[g] !== i) {
+        stamp[g] = i;
+        order[nOrder++] = g;
+        count[g] = 0;
+        dropName[g] = 0;
+      }
+      buf[offset[g] + count[g]++] = values[base + s];
+      if (cols.dropName[s]) dropName[g] = 1;
+    }
+    const out: Sample[] = new Array(nOrder);
+    for (let k = 0; k < nOrder; k++) {
+      const g = order[k];
+      const lo = offset[g];
+      const hi = lo + count[g];
+      let v: number;
+      switch (e.op) {
+        case "sum":
+          v = kahanSum(buf, lo, hi);
+          break;
+        case "avg":
+          v = mean(buf, lo, hi);
+          break;
+        case "count":
+          v = hi - lo;
+          break;
+        case "group":
+          v = 1;
+          break;
+        case "min":
+        case "max": {
+          const isMax = e.op === "max";
+          v = buf[lo];
+          for (let j = lo; j < hi; j++) {
+            const x = buf[j];
+            if ((isMax ? x > v : x < v) || Number.isNaN(v)) v = x;
+          }
+          break;
+        }
+        case "stddev":
+          v = Math.sqrt(variance(buf, lo, hi));
+          break;
+        default:
+          v = variance(buf, lo, hi);
+      }
+      out[k] = { metric: groupMetrics[g], v, dropName: dropName[g] === 1 };
+    }
+    steps[i] = out;
+  }
+  return steps;
 }
 
 function kOf(p: number): number {

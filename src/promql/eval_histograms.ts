@@ -22,6 +22,18 @@ interface BucketGroup {
   buckets: Bucket[];
 }
 
+/** A bucket series' part in its histogram. */
+interface SeriesBucket {
+  le: string;
+  upper: number;
+  /** The histogram it belongs to (labels without le). */
+  key: string;
+  /** Output labels (without le and the name), and their key. */
+  metric: Labels;
+  metricKey: string;
+  name: string;
+}
+
 const LE = new Set(["le"]);
 const LE_AND_NAME = new Set(["le", "__name__"]);
 
@@ -45,41 +57,60 @@ function groupBuckets(
   steps: Sample[][],
   pos: string,
 ): BucketGroup[][] {
+  // What a series contributes, worked out once per label set (a series'
+  // samples share theirs across steps).
+  const bySeries = new Map<Labels, SeriesBucket>();
+  const info = (metric: Labels): SeriesBucket => {
+    let got = bySeries.get(metric);
+    if (!got) {
+      const le = getLabel(metric, "le");
+      const out = dropLabels(metric, LE_AND_NAME);
+      got = {
+        le,
+        upper: parseLe(le),
+        // Grouped with the name (as upstream), which the output then drops.
+        key: labelsKey(dropLabels(metric, LE)),
+        metric: out,
+        metricKey: labelsKey(out),
+        name: getLabel(metric, "__name__"),
+      };
+      bySeries.set(metric, got);
+    }
+    return got;
+  };
   return steps.map((s) => {
-    const groups = new Map<string, BucketGroup>();
+    const groups = new Map<string, BucketGroup & { metricKey: string }>();
     for (const x of s) {
-      const le = getLabel(x.metric, "le");
-      const upper = parseLe(le);
-      if (Number.isNaN(upper)) {
+      const si = info(x.metric);
+      if (Number.isNaN(si.upper)) {
         ev.warnings.add(
-          `PromQL warning: bucket label "le" is missing or has a malformed value of "${le}" for metric name "${
-            getLabel(x.metric, "__name__")
-          }"${pos}`,
+          `PromQL warning: bucket label "le" is missing or has a malformed value of "${si.le}" for metric name "${si.name}"${pos}`,
         );
         continue;
       }
-      // Grouped with the name (as upstream), which the output then drops.
-      const key = labelsKey(dropLabels(x.metric, LE));
-      const metric = dropLabels(x.metric, LE_AND_NAME);
-      let g = groups.get(key);
+      let g = groups.get(si.key);
       if (!g) {
-        g = { metric, name: getLabel(x.metric, "__name__"), buckets: [] };
-        groups.set(key, g);
+        g = {
+          metric: si.metric,
+          metricKey: si.metricKey,
+          name: si.name,
+          buckets: [],
+        };
+        groups.set(si.key, g);
       }
-      g.buckets.push({ upper, count: x.v });
+      g.buckets.push({ upper: si.upper, count: x.v });
     }
     const out = [...groups.values()];
     if (out.length > 1) {
       const seen = new Set<string>();
       for (const g of out) {
-        const k = labelsKey(g.metric);
-        if (seen.has(k)) {
+        if (seen.has(g.metricKey)) {
           throw new QueryError(
             "execution",
             "vector cannot contain metrics with the same labelset",
           );
         }
-        seen.add(k);
+        seen.add(g.metricKey);
       }
     }
     return out;

@@ -18,6 +18,9 @@ export function kahanInc(
   return [t, c];
 }
 
+// The loops below inline kahanInc (same operations, same order) so that no
+// tuple is made per value.
+
 /** Compensated sum of values[lo..hi). */
 export function kahanSum(
   vs: ArrayLike<number>,
@@ -26,7 +29,14 @@ export function kahanSum(
 ): number {
   let sum = 0;
   let c = 0;
-  for (let i = lo; i < hi; i++) [sum, c] = kahanInc(vs[i], sum, c);
+  for (let i = lo; i < hi; i++) {
+    const inc = vs[i];
+    const t = sum + inc;
+    if (!Number.isFinite(t) && !Number.isNaN(t)) c = 0;
+    else if (Math.abs(sum) >= Math.abs(inc)) c += (sum - t) + inc;
+    else c += (inc - t) + sum;
+    sum = t;
+  }
   return Number.isFinite(sum) ? sum + c : sum;
 }
 
@@ -41,7 +51,11 @@ export function mean(vs: ArrayLike<number>, lo = 0, hi = vs.length): number {
     const f = vs[i];
     count++;
     if (!incremental) {
-      const [ns, nc] = kahanInc(f, sum, c);
+      const ns = sum + f;
+      let nc = c;
+      if (!Number.isFinite(ns) && !Number.isNaN(ns)) nc = 0;
+      else if (Math.abs(sum) >= Math.abs(f)) nc += (sum - ns) + f;
+      else nc += (f - ns) + sum;
       if (count === 1 || Number.isFinite(ns) || Number.isNaN(ns)) {
         sum = ns;
         c = nc;
@@ -73,8 +87,18 @@ export function variance(
     const v = vs[i];
     count++;
     const delta = v - (m + cm);
-    [m, cm] = kahanInc(delta / count, m, cm);
-    [aux, ca] = kahanInc(delta * (v - (m + cm)), aux, ca);
+    const inc = delta / count;
+    const t = m + inc;
+    if (!Number.isFinite(t) && !Number.isNaN(t)) cm = 0;
+    else if (Math.abs(m) >= Math.abs(inc)) cm += (m - t) + inc;
+    else cm += (inc - t) + m;
+    m = t;
+    const inc2 = delta * (v - (m + cm));
+    const t2 = aux + inc2;
+    if (!Number.isFinite(t2) && !Number.isNaN(t2)) ca = 0;
+    else if (Math.abs(aux) >= Math.abs(inc2)) ca += (aux - t2) + inc2;
+    else ca += (inc2 - t2) + aux;
+    aux = t2;
   }
   return (aux + ca) / count;
 }

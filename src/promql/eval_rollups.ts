@@ -14,6 +14,7 @@ import {
 import { type Evaluator, upperBound } from "./evaluator.ts";
 import { kahanInc, kahanSum, mean, quantile, variance } from "./eval_math.ts";
 import { QueryError } from "./value.ts";
+import { ColumnarVector, columnsFit } from "./columns.ts";
 
 /** A window function: returns null for "no sample at this step". */
 type WindowFn = (
@@ -250,8 +251,16 @@ export function evalRollup(
   const range = unwrapRange(call.args[matrixIndex]);
   const w = ev.windows(range, ctx);
   const keep = KEEPS_NAME.has(name);
-  const steps: Sample[][] = Array.from({ length: ctx.times.length }, () => []);
-  for (const s of w.series) {
+  const nSteps = ctx.times.length;
+  const nSeries = w.series.length;
+  const columnar = columnsFit(nSeries, nSteps);
+  const values = columnar ? new Float64Array(nSeries * nSteps) : null;
+  const present = columnar ? new Uint8Array(nSeries * nSteps) : null;
+  const steps: Sample[][] | null = columnar
+    ? null
+    : Array.from({ length: nSteps }, () => []);
+  for (let k = 0; k < nSeries; k++) {
+    const s = w.series[k];
     let lo = 0;
     let hi = 0;
     let prevEnd = -Infinity;
@@ -269,15 +278,33 @@ export function evalRollup(
       if (hi <= lo) continue;
       const v = fn(s.ts, s.vs, lo, hi, end, w.rangeMs, i);
       if (v === null) continue;
-      steps[i].push({
-        metric: s.metric,
-        v,
-        dropName: keep ? s.dropName : true,
-      });
+      if (values && present) {
+        values[i * nSeries + k] = v;
+        present[i * nSeries + k] = 1;
+      } else {
+        steps![i].push({
+          metric: s.metric,
+          v,
+          dropName: keep ? s.dropName : true,
+        });
+      }
     }
     ev.checkDeadline();
   }
-  return { type: "vector", steps };
+  if (values && present) {
+    const dropName = new Uint8Array(nSeries);
+    for (let k = 0; k < nSeries; k++) {
+      dropName[k] = keep && !w.series[k].dropName ? 0 : 1;
+    }
+    return new ColumnarVector({
+      metrics: w.series.map((s) => s.metric),
+      dropName,
+      nSteps,
+      values,
+      present,
+    });
+  }
+  return { type: "vector", steps: steps! };
 }
 
 /** Prometheus' rate/increase/delta with extrapolation to the window edges. */

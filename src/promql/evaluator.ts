@@ -29,6 +29,13 @@ import type {
   Windows,
 } from "./eval_types.ts";
 import { QueryError } from "./value.ts";
+import {
+  markStale,
+  readSamples,
+  type SampleAlloc,
+} from "../storage/chunk_iterator.ts";
+import { SampleLimitError } from "../storage/limits.ts";
+import { ColumnarVector, columnsFit } from "./columns.ts";
 
 /** Limits and defaults of one evaluation. */
 export interface EvaluatorOptions {
@@ -37,6 +44,8 @@ export interface EvaluatorOptions {
   deadline: number;
   /** Subquery step when none is written. */
   defaultSubqueryStepMs: number;
+  /** Cancels the evaluation (QueryError "canceled"). */
+  signal?: AbortSignal;
 }
 
 /** Raw samples of one series, stale markers flagged. */
@@ -44,7 +53,56 @@ interface RawSeries {
   metric: Labels;
   ts: Float64Array;
   vs: Float64Array;
+  /** Per sample, 1 for a stale marker; empty when nStale is 0. */
   stale: Uint8Array;
+  nStale: number;
+}
+
+const NO_STALE = new Uint8Array(0);
+
+/** Reusable arrays for one series at a time (grown as needed). */
+class ScratchSamples {
+  #ts = new Float64Array(256);
+  #vs = new Float64Array(256);
+
+  readonly alloc = (n: number): { ts: Float64Array; vs: Float64Array } => {
+    if (n > this.#ts.length) {
+      const cap = Math.max(n, this.#ts.length * 2);
+      this.#ts = new Float64Array(cap);
+      this.#vs = new Float64Array(cap);
+    }
+    return { ts: this.#ts.subarray(0, n), vs: this.#vs.subarray(0, n) };
+  };
+}
+
+/** Samples per slab: big typed arrays, so that series share backing stores. */
+const SLAB_SAMPLES = 1 << 16;
+
+/**
+ * Hands out sample arrays as views of large slabs: one backing store per
+ * ~64k samples instead of one per series.
+ */
+class SampleArena {
+  #ts = new Float64Array(0);
+  #vs = new Float64Array(0);
+  #at = 0;
+
+  readonly alloc = (n: number): { ts: Float64Array; vs: Float64Array } => {
+    if (n > SLAB_SAMPLES / 4) {
+      return { ts: new Float64Array(n), vs: new Float64Array(n) };
+    }
+    if (this.#at + n > this.#ts.length) {
+      this.#ts = new Float64Array(SLAB_SAMPLES);
+      this.#vs = new Float64Array(SLAB_SAMPLES);
+      this.#at = 0;
+    }
+    const at = this.#at;
+    this.#at += n;
+    return {
+      ts: this.#ts.subarray(at, at + n),
+      vs: this.#vs.subarray(at, at + n),
+    };
+  };
 }
 
 /** First index in ts[lo..hi) with ts[i] > t. */
@@ -79,9 +137,16 @@ export class Evaluator {
     readonly stepMs: number,
   ) {}
 
-  /** Throws a timeout once the deadline has passed (checked cheaply). */
-  checkDeadline(): void {
-    if ((++this.#checks & 63) === 0 && Date.now() > this.opts.deadline) {
+  /**
+   * Throws "canceled" once the signal is aborted and "timeout" once the
+   * deadline has passed; cheaply (every 64th call) unless `now`.
+   */
+  checkDeadline(now = false): void {
+    if (!now && (++this.#checks & 63) !== 0) return;
+    if (this.opts.signal?.aborted) {
+      throw new QueryError("canceled", "query was canceled");
+    }
+    if (Date.now() > this.opts.deadline) {
       throw new QueryError(
         "timeout",
         "query timed out in expression evaluation",
@@ -164,7 +229,7 @@ export class Evaluator {
         throw new QueryError("execution", `unary minus on ${v.type}`);
       }
       case "VectorSelector":
-        return { type: "vector", steps: this.selectInstant(e, ctx, false) };
+        return this.selectVector(e, ctx, false);
       case "MatrixSelector":
       case "SubqueryExpr": {
         const w = this.windows(e, ctx);
@@ -196,40 +261,40 @@ export class Evaluator {
 
   /** Reads the series a selector matches within [mint, maxt]. */
   loadSeries(vs: VectorSelector, mint: number, maxt: number): RawSeries[] {
+    const out: RawSeries[] = [];
+    const arena = new SampleArena();
+    this.scanSeries(vs, mint, maxt, () => arena.alloc, (r) => out.push(r));
+    return out;
+  }
+
+  /**
+   * Reads the series a selector matches within [mint, maxt], handing each
+   * one with samples to `visit`. `allocFor(selected)` (told how many series
+   * were selected) gives the arrays the samples are read into; they may be
+   * reused after `visit` returns.
+   */
+  scanSeries(
+    vs: VectorSelector,
+    mint: number,
+    maxt: number,
+    allocFor: (selected: number) => SampleAlloc,
+    visit: (r: RawSeries) => void,
+  ): void {
+    this.checkDeadline(true);
     const q = this.storage.querier(this.tenant, mint, maxt);
     try {
       const selected = q.select(vs.matchers as readonly Matcher[], {
         start: mint,
         end: maxt,
       });
-      const out: RawSeries[] = [];
-      let ts = new Float64Array(64);
-      let vals = new Float64Array(64);
-      let stale = new Uint8Array(64);
+      const alloc = allocFor(selected.length);
       for (const s of selected) {
         const it = s.iterator();
-        let n = 0;
-        let ok = it.seek(mint);
-        while (ok && it.t <= maxt) {
-          if (n === ts.length) {
-            const grow = (a: Float64Array) => {
-              const b = new Float64Array(a.length * 2);
-              b.set(a);
-              return b;
-            };
-            ts = grow(ts);
-            vals = grow(vals);
-            const st = new Uint8Array(stale.length * 2);
-            st.set(stale);
-            stale = st;
-          }
-          ts[n] = it.t;
-          vals[n] = it.v;
-          stale[n] = it.isStale() ? 1 : 0;
-          n++;
-          ok = it.next();
-        }
+        const { ts, vs: vals } = readSamples(it, mint, maxt, alloc);
         const err = it.err();
+        if (err instanceof SampleLimitError) {
+          throw new QueryError("execution", err.message);
+        }
         if (err) {
           throw new QueryError(
             "execution",
@@ -237,16 +302,17 @@ export class Evaluator {
           );
         }
         this.checkDeadline();
+        const n = ts.length;
         if (n === 0) continue;
         this.addSamples(n);
-        out.push({
-          metric: s.labels,
-          ts: ts.slice(0, n),
-          vs: vals.slice(0, n),
-          stale: stale.slice(0, n),
-        });
+        let nStale = markStale(vals);
+        let stale = NO_STALE;
+        if (nStale > 0) {
+          stale = new Uint8Array(n);
+          nStale = markStale(vals, stale);
+        }
+        visit({ metric: s.labels, ts, vs: vals, stale, nStale });
       }
-      return out;
     } finally {
       q.close();
     }
@@ -272,19 +338,107 @@ export class Evaluator {
       if (t > hi) hi = t;
     }
     const lookback = this.opts.lookbackDeltaMs;
-    for (const s of this.loadSeries(vs, lo - lookback + 1, hi)) {
-      for (let i = 0; i < times.length; i++) {
-        const t = times[i];
-        const j = upperBound(s.ts, t) - 1;
-        if (j < 0 || s.ts[j] <= t - lookback || s.stale[j]) continue;
-        steps[i].push({
-          metric: s.metric,
-          v: timestamps ? s.ts[j] / 1000 : s.vs[j],
-          dropName: false,
-        });
-      }
+    return instantSteps(
+      this.loadSeries(vs, lo - lookback + 1, hi),
+      times,
+      lookback,
+      timestamps,
+    );
+  }
+
+  /**
+   * `selectInstant` as a vector value: columnar (one pass per series, a
+   * cell per series and step) when it fits, else per-step samples.
+   */
+  selectVector(
+    vs: VectorSelector,
+    ctx: EvalContext,
+    timestamps: boolean,
+  ): EvalValue {
+    const times = this.effectiveTimes(ctx, vs.at, this.durationMs(vs.offset));
+    const nSteps = times.length;
+    if (nSteps === 0) return { type: "vector", steps: [] };
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const t of times) {
+      if (t < lo) lo = t;
+      if (t > hi) hi = t;
     }
-    return steps;
+    const lookback = this.opts.lookbackDeltaMs;
+    // Each series is read into scratch arrays and turned into its column
+    // right away; only when the columns would be too big are series kept.
+    const scratch = new ScratchSamples();
+    const arena = new SampleArena();
+    let fits = true;
+    let values = new Float64Array(0);
+    let present = new Uint8Array(0);
+    const metrics: Labels[] = [];
+    const kept: RawSeries[] = [];
+    let cap = 0;
+    this.scanSeries(
+      vs,
+      lo - lookback + 1,
+      hi,
+      (selected) => {
+        fits = columnsFit(selected, nSteps);
+        if (!fits) return arena.alloc;
+        cap = selected;
+        values = new Float64Array(cap * nSteps);
+        present = new Uint8Array(cap * nSteps);
+        return scratch.alloc;
+      },
+      (s) => {
+        if (!fits) {
+          kept.push(s);
+          return;
+        }
+        const k = metrics.length;
+        metrics.push(s.metric);
+        const sts = s.ts;
+        let j = 0;
+        let prev = -Infinity;
+        for (let i = 0; i < nSteps; i++) {
+          const t = times[i];
+          // Steps usually ascend: continue the previous search.
+          j = upperBound(sts, t, t >= prev ? j : 0);
+          prev = t;
+          const at = j - 1;
+          if (
+            at < 0 || sts[at] <= t - lookback ||
+            (s.nStale > 0 && s.stale[at] === 1)
+          ) continue;
+          const cell = i * cap + k;
+          present[cell] = 1;
+          values[cell] = timestamps ? sts[at] / 1000 : s.vs[at];
+        }
+      },
+    );
+    if (!fits) {
+      return {
+        type: "vector",
+        steps: instantSteps(kept, times, lookback, timestamps),
+      };
+    }
+    this.checkDeadline();
+    const nSeries = metrics.length;
+    if (nSeries < cap) {
+      // Series without samples in range: pack the columns.
+      const v2 = new Float64Array(nSeries * nSteps);
+      const p2 = new Uint8Array(nSeries * nSteps);
+      for (let i = 0; i < nSteps; i++) {
+        v2.set(values.subarray(i * cap, i * cap + nSeries), i * nSeries);
+        p2.set(present.subarray(i * cap, i * cap + nSeries), i * nSeries);
+      }
+      values = v2;
+      present = p2;
+    }
+    return new ColumnarVector({
+      metrics,
+      dropName: new Uint8Array(nSeries),
+      nSteps,
+      values,
+      present,
+    });
   }
 
   /** The data and per-step windows of a range selector or subquery. */
@@ -302,8 +456,7 @@ export class Evaluator {
       const series: RangeSeries[] = [];
       if (ends.length > 0) {
         for (const s of this.loadSeries(vs, lo - rangeMs + 1, hi)) {
-          let n = 0;
-          for (let i = 0; i < s.stale.length; i++) n += s.stale[i];
+          const n = s.nStale;
           if (n === 0) {
             series.push({
               metric: s.metric,
@@ -358,6 +511,31 @@ export class Evaluator {
     const inner = this.eval(e.expr, { times, interval: stepMs });
     return { series: toSeries(inner, times), ends, rangeMs };
   }
+}
+
+/** Per step, the newest sample of each series in (t - lookback, t], stale markers excluded. */
+function instantSteps(
+  series: RawSeries[],
+  times: Float64Array,
+  lookback: number,
+  timestamps: boolean,
+): Sample[][] {
+  const steps: Sample[][] = Array.from({ length: times.length }, () => []);
+  for (const s of series) {
+    for (let i = 0; i < times.length; i++) {
+      const t = times[i];
+      const j = upperBound(s.ts, t) - 1;
+      if (
+        j < 0 || s.ts[j] <= t - lookback || (s.nStale > 0 && s.stale[j] === 1)
+      ) continue;
+      steps[i].push({
+        metric: s.metric,
+        v: timestamps ? s.ts[j] / 1000 : s.vs[j],
+        dropName: false,
+      });
+    }
+  }
+  return steps;
 }
 
 /** Turns per-step results into series (first-seen order). */

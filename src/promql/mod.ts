@@ -34,7 +34,11 @@ export {
   formatNumber,
   pretty,
 } from "./printer.ts";
-export { PromQLEngine, type PromQLEngineOptions } from "./engine.ts";
+export {
+  PromQLEngine,
+  type PromQLEngineOptions,
+  type QueryOptions,
+} from "./engine.ts";
 export { formatValue } from "./format_value.ts";
 export {
   type MatrixSeries,

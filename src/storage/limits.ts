@@ -12,6 +12,11 @@ import type {
   SelectHints,
   Series,
 } from "./interface.ts";
+import {
+  type ReadSamples,
+  readSamples,
+  type SampleAlloc,
+} from "./chunk_iterator.ts";
 
 /** A query touched more samples than its tenant may. */
 export class SampleLimitError extends Error {
@@ -57,6 +62,15 @@ class LimitedIterator implements SampleIterator {
   }
   isStale(): boolean {
     return this.it.isStale();
+  }
+  /** Bulk read (see ChunkSeriesIterator.readAll), counted against the budget. */
+  readAll(mint: number, maxt: number, alloc?: SampleAlloc): ReadSamples {
+    const got = readSamples(this.it, mint, maxt, alloc);
+    this.budget.used += got.ts.length;
+    if (this.budget.used > this.budget.limit) {
+      this.#err = new SampleLimitError(this.budget.limit);
+    }
+    return got;
   }
   valueInto(dst: Float64Array, at: number): void {
     const inner = this.it as Partial<

@@ -16,6 +16,11 @@ import type {
   SelectHints,
   Series,
 } from "./interface.ts";
+import {
+  type ReadSamples,
+  readSamples,
+  type SampleAlloc,
+} from "./chunk_iterator.ts";
 
 /** Iterates several iterators of one series as one, in time order. */
 export class MergeIterator implements SampleIterator {
@@ -74,6 +79,24 @@ export class MergeIterator implements SampleIterator {
     return this.#cur >= 0 && this.its[this.#cur].isStale();
   }
 
+  /**
+   * Bulk read (see ChunkSeriesIterator.readAll): each source read in bulk,
+   * then merged in time order, the later source winning equal timestamps
+   * (as `next` does). Only on a fresh iterator.
+   */
+  readAll(mint: number, maxt: number, alloc?: SampleAlloc): ReadSamples {
+    this.#started = true;
+    this.#cur = -1;
+    this.#ok.fill(false);
+    let acc: ReadSamples | null = null;
+    for (const it of this.its) {
+      const got = readSamples(it, mint, maxt, alloc);
+      if (it.err()) return got;
+      acc = acc === null ? got : mergeSamples(acc, got);
+    }
+    return acc ?? { ts: new Float64Array(0), vs: new Float64Array(0) };
+  }
+
   /** Copies the current value's exact bits into dst[at] when the source can. */
   valueInto(dst: Float64Array, at: number): void {
     const it = this.its[this.#cur] as Partial<
@@ -90,6 +113,37 @@ export class MergeIterator implements SampleIterator {
     }
     return null;
   }
+}
+
+/** Two sorted sample runs merged; on equal timestamps `b`'s sample wins. Value bits copied exactly. */
+function mergeSamples(a: ReadSamples, b: ReadSamples): ReadSamples {
+  if (a.ts.length === 0) return b;
+  if (b.ts.length === 0) return a;
+  const ts = new Float64Array(a.ts.length + b.ts.length);
+  const vs = new Float64Array(ts.length);
+  // Word views: a value goes through two u32s, never a JS number (NaN bits).
+  const words = (x: Float64Array) =>
+    new Uint32Array(x.buffer, x.byteOffset, x.length * 2);
+  const aw = words(a.vs), bw = words(b.vs), ow = words(vs);
+  let i = 0, j = 0, n = 0;
+  while (i < a.ts.length || j < b.ts.length) {
+    const ta = i < a.ts.length ? a.ts[i] : Infinity;
+    const tb = j < b.ts.length ? b.ts[j] : Infinity;
+    if (ta < tb) {
+      ts[n] = ta;
+      ow[2 * n] = aw[2 * i];
+      ow[2 * n + 1] = aw[2 * i + 1];
+      i++;
+    } else {
+      if (ta === tb) i++;
+      ts[n] = tb;
+      ow[2 * n] = bw[2 * j];
+      ow[2 * n + 1] = bw[2 * j + 1];
+      j++;
+    }
+    n++;
+  }
+  return { ts: ts.subarray(0, n), vs: vs.subarray(0, n) };
 }
 
 class MergedSeries implements Series {

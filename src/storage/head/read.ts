@@ -107,7 +107,7 @@ export class HeadQuerier implements Querier {
           maxTime: last,
           ptr: 0,
           len,
-          bytes: e.u8.slice(s.buf, s.buf + len),
+          bytes: this.#copyOpen(s.buf, len),
         });
       }
     }
@@ -124,6 +124,23 @@ export class HeadQuerier implements Querier {
     }
     if (sources.length === 0 && oooTs.length === 0) return null;
     return new HeadSeriesView(s.labels, this, sources, oooTs, oooVals);
+  }
+
+  /** Slab the open chunks are copied into (one backing store for many series). */
+  #slab = new Uint8Array(0);
+  #slabAt = 0;
+
+  /** A snapshot of an open chunk's bytes, as a view of the querier's slab. */
+  #copyOpen(ptr: number, len: number): Uint8Array {
+    if (len > 4096) return this.head.engine.u8.slice(ptr, ptr + len);
+    if (this.#slabAt + len > this.#slab.length) {
+      this.#slab = new Uint8Array(1 << 18);
+      this.#slabAt = 0;
+    }
+    const at = this.#slabAt;
+    this.#slab.set(this.head.engine.u8.subarray(ptr, ptr + len), at);
+    this.#slabAt += len;
+    return this.#slab.subarray(at, at + len);
   }
 
   /** Merged samples of a series with out-of-order data, as fresh XOR chunks. */
