@@ -90,6 +90,15 @@ export interface BenchReport {
   };
   systems: SystemFigures[];
   memory: Record<string, MemoryRun>;
+  /** The second dataset (100k series regex, 100 × 100 histograms): query medians per system. */
+  extra?: {
+    series: number;
+    samples: number;
+    timings: Record<
+      string,
+      { query: string; kind: string; medianMs: number; mismatch?: string }[]
+    >;
+  };
   runSeconds: number;
 }
 
@@ -493,6 +502,7 @@ export function renderMarkdown(r: BenchReport, svgName: string): string {
     "VictoriaMetrics: /api/v1/export) and compared bit for bit with what was sent.",
     "- Raw figures: `bench/results/server-compare-<date>.json`.",
     "",
+    ...extraSection(r),
     "## Known differences in query results",
     "",
     "- Tidemark follows Prometheus 3, the peer is 2.42. Range selectors: Prometheus 3 " +
@@ -620,4 +630,54 @@ export function renderChart(r: BenchReport): string {
   });
   out.push("</svg>");
   return out.join("\n") + "\n";
+}
+
+/** The second dataset's table (issue 5's regex and histogram shapes). */
+function extraSection(r: BenchReport): string[] {
+  const x = r.extra;
+  if (!x) return [];
+  const names = Object.keys(x.timings);
+  const t = x.timings["tidemark"];
+  const p = x.timings["prometheus"];
+  const v = x.timings["victoria-metrics"];
+  const lines = [
+    "## Regex over 100k series, histogram_quantile over 100 × 100 buckets",
+    "",
+    `A second dataset, sent to each system fresh and then queried over HTTP (medians as above): ` +
+    `${
+      x.series.toLocaleString("en")
+    } series (100,000 counters with a distinct \`pod\` each, and ` +
+    `100 classic histograms of 100 buckets), 30 min of 15 s scrapes, ` +
+    `${
+      x.samples.toLocaleString("en")
+    } samples (\`bench/compare/promql_extra.ts\`). ` +
+    "Instant queries at the last scrape, range queries over the 30 min with a 60 s step.",
+    "",
+    `| query | kind | ${
+      names.map((n) => LABEL[n]).join(" | ")
+    } | Tidemark / Prometheus | Tidemark / VictoriaMetrics |`,
+    `|---|---|${names.map(() => "--:").join("|")}|--:|--:|`,
+  ];
+  (t ?? p ?? []).forEach((row, i) => {
+    const cells = names.map((n) => ms(x.timings[n][i].medianMs));
+    const tp = t && p ? ratio(t[i].medianMs, p[i].medianMs) : "";
+    const tv = t && v ? ratio(t[i].medianMs, v[i].medianMs) : "";
+    const note = t?.[i].mismatch ? " ¹" : "";
+    lines.push(
+      `| \`${row.query}\`${note} | ${row.kind} | ${
+        cells.join(" | ")
+      } | ${tp} | ${tv} |`,
+    );
+  });
+  if (t?.some((q) => q.mismatch)) {
+    lines.push(
+      "",
+      "¹ Tidemark's result differs from Prometheus' at some points: " +
+        t.filter((q) => q.mismatch).map((q) =>
+          `${q.kind} \`${q.query}\`: ${q.mismatch}`
+        ).join("; "),
+    );
+  }
+  lines.push("");
+  return lines;
 }

@@ -7,7 +7,7 @@
  *   deno run -A bench/compare/server.ts [--series 10000] [--hours 3.5]
  *     [--measured-hours 2] [--shards 4] [--runs 10] [--warmups 2]
  *     [--mem-series 0] [--only tidemark,prometheus,victoria-metrics]
- *     [--out docs/benchmarks.md] [--keep-dir]
+ *     [--out docs/benchmarks.md] [--keep-dir] [--skip-extra]
  *   deno run -A bench/compare/server.ts --from-json bench/results/server-compare-<date>.json
  *     (re-renders the page and chart of a saved run)
  *
@@ -18,7 +18,10 @@
  * rest of the data so the head spans more than 3 h, wait until the server
  * cut its first 2 h block on its own, and measure the block's bytes/sample;
  * read one full-precision series back and compare it bit for bit; stop it.
- * Query results are cross-checked against Prometheus' at the end.
+ * Query results are cross-checked against Prometheus' at the end. Then
+ * each system gets the second dataset of promql_extra.ts fresh (100k
+ * series for regex selectors, 100 histograms of 100 buckets) and its
+ * queries are timed the same way (skip with --skip-extra).
  *
  * Writes `--out` (markdown) with an SVG chart next to it, and the raw
  * figures to bench/results/server-compare-<date>.json. Servers are killed
@@ -44,7 +47,13 @@ import {
   rssBytes,
   sleep,
 } from "./proc.ts";
-import { compareResults, type QueryWindow, runQuerySet } from "./queries.ts";
+import {
+  compareResults,
+  type QueryTiming,
+  type QueryWindow,
+  runQuerySet,
+} from "./queries.ts";
+import { encodeSeries, EXTRA_QUERIES, generateExtra } from "./promql_extra.ts";
 import {
   type BenchReport,
   type MemoryRun,
@@ -77,6 +86,7 @@ const { values: args } = parseArgs({
     out: { type: "string", default: "docs/benchmarks.md" },
     "keep-dir": { type: "boolean", default: false },
     "from-json": { type: "string" },
+    "skip-extra": { type: "boolean", default: false },
   },
 });
 const SERIES = Number(args.series);
@@ -295,6 +305,32 @@ async function memoryPhase(
   }
 }
 
+/** The second dataset on a fresh server: send it, then time its queries. */
+async function extraPhase(
+  name: string,
+  bodies: Uint8Array<ArrayBuffer>[][],
+  window: QueryWindow,
+): Promise<QueryTiming[]> {
+  const dir = await Deno.makeTempDir({ dir: root, prefix: `${name}-extra-` });
+  const peer = await STARTERS[name](dir);
+  try {
+    const sent = await sendAll(peer.writeUrl, bodies);
+    failIfAny(name, sent);
+    await sleep(3000);
+    return await runQuerySet(
+      peer.base,
+      window,
+      WARMUPS,
+      RUNS,
+      (r) =>
+        log(`${name} extra: ${r.kind} ${r.medianMs.toFixed(1)} ms ${r.query}`),
+      EXTRA_QUERIES,
+    );
+  } finally {
+    await peer.stop();
+  }
+}
+
 async function main(): Promise<BenchReport> {
   const began = performance.now();
   const date = new Date().toISOString();
@@ -344,7 +380,47 @@ async function main(): Promise<BenchReport> {
     for (const name of ONLY) memory[name] = await memoryPhase(name, mw);
   }
 
+  let extra: BenchReport["extra"];
+  if (!args["skip-extra"]) {
+    log("encoding the regex/histogram dataset");
+    const xs = generateExtra();
+    const { part, minTime, maxTime } = encodeSeries(xs, SHARDS);
+    const xwin: QueryWindow = {
+      at: maxTime,
+      start: Math.ceil(minTime / 1000) * 1000,
+      end: Math.floor(maxTime / 1000) * 1000,
+    };
+    const timings: Record<string, QueryTiming[]> = {};
+    for (const name of ONLY) {
+      timings[name] = await extraPhase(name, part.bodies, xwin);
+    }
+    const mismatches: string[] = [];
+    const refX = timings["prometheus"];
+    const tX = timings["tidemark"];
+    if (refX && tX) {
+      tX.forEach((q, i) =>
+        mismatches[i] = compareResults(q.result, refX[i].result)
+      );
+    }
+    extra = {
+      series: xs.length,
+      samples: part.samples,
+      timings: Object.fromEntries(
+        Object.entries(timings).map(([n, ts]) => [
+          n,
+          ts.map((q, i) => ({
+            query: q.query,
+            kind: q.kind,
+            medianMs: q.medianMs,
+            mismatch: n === "tidemark" ? mismatches[i] : undefined,
+          })),
+        ]),
+      ),
+    };
+  }
+
   return {
+    extra,
     date,
     machine: await machine(),
     config: {
