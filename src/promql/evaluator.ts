@@ -508,8 +508,12 @@ export class Evaluator {
     const n = start > hi ? 0 : Math.floor((hi - start) / stepMs) + 1;
     const times = new Float64Array(n);
     for (let i = 0; i < n; i++) times[i] = start + i * stepMs;
+    this.checkDeadline(true);
     const inner = this.eval(e.expr, { times, interval: stepMs });
-    return { series: toSeries(inner, times), ends, rangeMs };
+    this.checkDeadline(true);
+    const series = toSeries(inner, times);
+    this.checkDeadline(true);
+    return { series, ends, rangeMs };
   }
 }
 
