@@ -7,3 +7,4 @@ export * from "./xor/mod";
 export * from "./ddsketch/mod";
 export * from "./hll/mod";
 export * from "./agg/mod";
+export * from "./rw/mod";

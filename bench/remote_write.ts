@@ -5,7 +5,9 @@
  *   - decode only: the cursor decoder (src/ingest) vs the prompb object
  *     decoder + labelsFrom (what bench/compare/tidemark.ts measured);
  *   - decode + append + commit into a fresh Db, both ways;
- *   - Snappy alone (the floor both decoders share).
+ *   - the same two stages with Snappy and the WriteRequest walk in the
+ *     engine module (src/ingest/remote_write_wasm.ts);
+ *   - Snappy alone, TS and WASM.
  * Plain timed passes (each case is one long operation); figures go to the
  * shared results file through run.ts, or run it alone:
  *
@@ -22,6 +24,13 @@ import { DecodedBatch } from "../src/ingest/remote_write_batch.ts";
 import { decodeWriteRequestV1 } from "../src/ingest/remote_write_decode.ts";
 import { LabelCache } from "../src/ingest/remote_write_labels.ts";
 import { applyBatch } from "../src/ingest/remote_write_apply.ts";
+import {
+  decoderFor,
+  decodeWriteRequestV1Wasm,
+  snappyDecodeWasm,
+  WasmLabelCache,
+} from "../src/ingest/remote_write_wasm.ts";
+import type { Engine } from "../src/bindings/engine.ts";
 import { encodeWorkload, interleaved } from "./compare/workload.ts";
 import { ownCpuSeconds } from "./compare/proc.ts";
 import type { CaseResult, SuiteResult } from "./_harness.ts";
@@ -53,6 +62,30 @@ function decodeCursor(bodies: Uint8Array[]): number {
     decodeWriteRequestV1(snappyDecode(body, MAX_DECODED), batch, cache);
     n += batch.samples;
   }
+  return n;
+}
+
+function decodeWasm(engine: Engine, bodies: Uint8Array[]): number {
+  const batch = new DecodedBatch();
+  const cache = new WasmLabelCache(engine);
+  const dec = decoderFor(engine);
+  let n = 0;
+  try {
+    for (const body of bodies) {
+      snappyDecodeWasm(dec, body, MAX_DECODED);
+      decodeWriteRequestV1Wasm(dec, batch, cache);
+      n += batch.samples;
+    }
+  } finally {
+    cache.free();
+  }
+  return n;
+}
+
+function snappyWasm(engine: Engine, bodies: Uint8Array[]): number {
+  const dec = decoderFor(engine);
+  let n = 0;
+  for (const body of bodies) n += snappyDecodeWasm(dec, body, MAX_DECODED);
   return n;
 }
 
@@ -101,6 +134,28 @@ async function ingestCursor(db: Db, bodies: Uint8Array[]): Promise<number> {
   return n;
 }
 
+async function ingestWasm(db: Db, bodies: Uint8Array[]): Promise<number> {
+  const batch = new DecodedBatch();
+  const cache = new WasmLabelCache(db.engine);
+  const dec = decoderFor(db.engine);
+  let n = 0;
+  try {
+    for (const body of bodies) {
+      snappyDecodeWasm(dec, body, MAX_DECODED);
+      decodeWriteRequestV1Wasm(dec, batch, cache);
+      const o = await applyBatch(batch, db.appender("bench"), {
+        createdTimestampZero: false,
+        refuseExemplars: false,
+        maxReasons: 5,
+      });
+      n += o.samplesWritten;
+    }
+  } finally {
+    cache.free();
+  }
+  return n;
+}
+
 async function ingestObjects(db: Db, bodies: Uint8Array[]): Promise<number> {
   let n = 0;
   for (const body of bodies) {
@@ -137,23 +192,42 @@ export async function run(minutes = 60): Promise<SuiteResult> {
       samples: 1,
     });
   };
-  // Warm both paths on a slice, then measure each on every body.
+  const engine = await loadEngine();
+  // Warm every path on a slice, then measure each on every body.
   decodeCursor(bodies.slice(0, 50));
+  decodeWasm(engine, bodies.slice(0, 50));
   decodeObjects(bodies.slice(0, 50));
   const snappy = await timed(() => snappyOnly(bodies));
   figures["snappy MB/s (decoded)"] = Math.round(
     snappy.samples / snappy.wall / 1e6,
   );
+  const snappyW = await timed(() => snappyWasm(engine, bodies));
+  figures["snappy wasm MB/s (decoded)"] = Math.round(
+    snappyW.samples / snappyW.wall / 1e6,
+  );
   record("decode: cursor", await timed(() => decodeCursor(bodies)));
+  record("decode: wasm", await timed(() => decodeWasm(engine, bodies)));
   record("decode: prompb objects", await timed(() => decodeObjects(bodies)));
   record(
     "decode+append+commit: cursor",
     await withDb((db) => timed(() => ingestCursor(db, bodies))),
   );
   record(
+    "decode+append+commit: wasm",
+    await withDb((db) => timed(() => ingestWasm(db, bodies))),
+  );
+  record(
     "decode+append+commit: prompb objects",
     await withDb((db) => timed(() => ingestObjects(db, bodies))),
   );
+  // Per-sample CPU: the store's share is end-to-end minus decode-only.
+  const ns = (k: string) => 1e9 / figures[`${k} samplesPerCpuSecond`];
+  for (const path of ["cursor", "wasm"]) {
+    figures[`${path}: decode ns/sample`] = Math.round(ns(`decode: ${path}`));
+    figures[`${path}: append+commit ns/sample (e2e - decode)`] = Math.round(
+      ns(`decode+append+commit: ${path}`) - ns(`decode: ${path}`),
+    );
+  }
   figures.samples = w.samples;
   figures.requests = bodies.length;
   return { suite: "remote_write", cases, figures };

@@ -81,6 +81,21 @@ export class DecodedBatch {
     return i;
   }
 
+  /** Makes room for `n` samples in all (keeping those held). */
+  reserveSamples(n: number): void {
+    if (n <= this.ts.length) return;
+    let cap = this.ts.length;
+    while (cap < n) cap *= 2;
+    const ts = new Float64Array(cap);
+    ts.set(this.ts.subarray(0, this.samples));
+    const values = new Float64Array(cap);
+    const words = new Uint32Array(values.buffer);
+    words.set(this.words.subarray(0, 2 * this.samples));
+    this.ts = ts;
+    this.values = values;
+    this.words = words;
+  }
+
   /** Records a series whose samples start at `first` (already decoded). */
   addSeries(
     labels: Labels | null,

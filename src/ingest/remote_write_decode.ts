@@ -136,7 +136,11 @@ function lookup(
 }
 
 /** The Label fields of a series whose labels are interleaved with other fields, concatenated. */
-function gatherLabels(b: Uint8Array, start: number, end: number): Uint8Array {
+export function gatherLabels(
+  b: Uint8Array,
+  start: number,
+  end: number,
+): Uint8Array {
   const parts: Uint8Array[] = [];
   let n = 0;
   let p = start;
@@ -159,7 +163,11 @@ function gatherLabels(b: Uint8Array, start: number, end: number): Uint8Array {
 }
 
 /** Parses a run of Label fields (tag, length, message) into a validated entry. */
-function parseLabels(b: Uint8Array, start: number, end: number): LabelsEntry {
+export function parseLabels(
+  b: Uint8Array,
+  start: number,
+  end: number,
+): LabelsEntry {
   const pairs: [string, string][] = [];
   let bad = "";
   let p = start;
@@ -237,7 +245,8 @@ export function decodeSample(
   batch.samples = i + 1;
 }
 
-function decodeMetadata(
+/** Decodes one MetricMetadata message [start, end) into `batch.metadata`. */
+export function decodeMetadata(
   b: Uint8Array,
   start: number,
   end: number,
