@@ -8,6 +8,8 @@ import { Prng } from "../src/util/prng.ts";
 import { getLabel } from "../src/model/labels.ts";
 import type { Observation } from "../src/metricsapi/types.ts";
 import type { MetricsStore } from "../src/metricsapi/store.ts";
+import { loadSnapshot, SnapshotWriter } from "../src/metricsapi/snapshot.ts";
+import { newTenant, type TenantState } from "../src/metricsapi/tenant.ts";
 import { type MetricsApiServer, startMetricsApi } from "./_metricsapi.ts";
 
 const T0 = Date.parse("2024-06-01T00:00:00Z");
@@ -372,5 +374,64 @@ Deno.test("kill -9 at random moments with a snapshot after every write group", a
     }
   } finally {
     await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("a snapshot holds the state at its capture while writes change it between chunks", async () => {
+  const rng = new Prng(SEED + 99);
+  const dataDir = await Deno.makeTempDir({ prefix: "tm-mapi-cow-" });
+  const now = T0 + HOUR;
+  const srv = await startMetricsApi({ dataDir, now });
+  try {
+    const state = new Map<string, TenantState>([[
+      "default",
+      newTenant(srv.db.engine),
+    ]]);
+    const t = state.get("default")!;
+    // 2000 series, one observation each; the oracle counts per series.
+    const count = new Map<string, number>();
+    const add = (s: number) => {
+      t.series.add("cow.c", "counter", { s: String(s) }, T0 + s, 1, now);
+      count.set(String(s), (count.get(String(s)) ?? 0) + 1);
+    };
+    for (let s = 0; s < 2000; s++) add(s);
+    const atCapture = new Map(count);
+    const writer = new SnapshotWriter({
+      position: { segment: 7, offset: 0 },
+      eventSeq: 0,
+      tenants: state,
+    });
+    const path = `${dataDir}/cow.json`;
+    let writing = true;
+    const done = writer.write(path, { chunkBytes: 512, fsync: false }).finally(
+      () => writing = false,
+    );
+    // Between chunks: change old series and create new ones.
+    let changes = 0;
+    while (writing) {
+      await new Promise((r) => setTimeout(r, 0));
+      for (let k = 0; k < 20; k++) add(rng.int(0, 2999));
+      changes += 20;
+    }
+    await done;
+    assert.ok(
+      changes > 100,
+      `seed ${SEED + 99}: writes ran during the snapshot`,
+    );
+    const loaded = await loadSnapshot(path, srv.db.engine, () => {});
+    assert.ok(loaded, "the snapshot loads");
+    const lt = loaded.tenants.get("default")!;
+    const got = new Map<string, number>();
+    for (const ts of lt.series.series.get("cow.c")!.values()) {
+      let n = 0;
+      for (const b of ts.levels[2].values()) n += b.count;
+      got.set(ts.tags.s, n);
+    }
+    assert.deepEqual(got, atCapture, `seed ${SEED + 99}`);
+    assert.notDeepEqual(count, atCapture);
+    lt.series.free();
+    t.series.free();
+  } finally {
+    await srv.close();
   }
 });

@@ -118,7 +118,7 @@ interface CapturedTenant {
   readonly early: Map<TypedSeries, string>;
   readonly done: Set<TypedSeries>;
   readonly defs: string;
-  readonly view: string;
+  readonly view: [Labels, number, number][];
   readonly events: readonly StoredEvent[];
 }
 
@@ -165,9 +165,7 @@ export class SnapshotWriter {
             tagKeys: [...d.tagKeys],
           })),
         ),
-        view: JSON.stringify(
-          t.view.save().map(([l, lastT, total]) => [l, num(lastT), num(total)]),
-        ),
+        view: t.view.save(),
         events: t.events.all().slice(),
       };
       t.series.beforeChange = (name, ts) => {
@@ -225,8 +223,15 @@ export class SnapshotWriter {
         await put(
           `${i > 0 ? "," : ""}{"id":${
             JSON.stringify(c.id)
-          },"defs":${c.defs},"view":${c.view},"series":[`,
+          },"defs":${c.defs},"view":[`,
         );
+        for (let j = 0; j < c.view.length; j++) {
+          const [l, lastT, total] = c.view[j];
+          await put(
+            (j > 0 ? "," : "") + JSON.stringify([l, num(lastT), num(total)]),
+          );
+        }
+        await put(`],"series":[`);
         let first = true;
         // Map iteration is live: entries added during the awaits show up
         // and are skipped by their seq; none are deleted meanwhile.
