@@ -7,7 +7,12 @@
  *    one distribution spread over 30 days, loaded through the store (log +
  *    fsync + rollups + PromQL view) in writes of 5000;
  * 3. restart time: from the snapshot written at close, and replaying the
- *    whole log (snapshot removed).
+ *    whole log (snapshot removed);
+ * 4. snapshot stall: MAPI_BENCH_SERIES (default 100k) gauge series, then
+ *    one-observation writes back to back while a periodic snapshot runs
+ *    (triggered by moving the store's clock 5 min on): the longest write,
+ *    the longest event-loop gap, and restart time from that snapshot.
+ *    Only this part: MAPI_BENCH_ONLY=stall (it runs on older stores too).
  *
  * Run: deno run --allow-all bench/metricsapi.ts
  * @module
@@ -110,8 +115,13 @@ async function queries(total: number) {
   const restartS = (performance.now() - r0) / 1000;
   const replay = { ...srv.store.replay };
   await srv.close(true);
-  // The same without the snapshot: the whole log is replayed.
-  await Deno.remove(`${dataDir}/metricsapi/snapshot.json`);
+  // The same without snapshots: the whole log is replayed (it is whole:
+  // only one snapshot generation was written, so nothing was deleted).
+  for (const e of Deno.readDirSync(`${dataDir}/metricsapi`)) {
+    if (e.name.startsWith("snapshot")) {
+      await Deno.remove(`${dataDir}/metricsapi/${e.name}`);
+    }
+  }
   const f0 = performance.now();
   srv = await startMetricsApi({ dataDir, now });
   const fullS = (performance.now() - f0) / 1000;
@@ -128,6 +138,83 @@ async function queries(total: number) {
     fullS,
     full,
   };
+}
+
+async function snapshotStall(series: number) {
+  const srv = await startMetricsApi({ now });
+  const write = (from: number, n: number) =>
+    srv.store.write("default", {
+      metrics: Array.from({ length: n }, (_, i) => ({
+        index: i,
+        item: {
+          name: "stall.g",
+          type: "gauge",
+          value: from + i,
+          t: now - 60_000,
+          tags: { s: String(from + i) },
+        } as Observation,
+      })),
+      events: [],
+    });
+  for (let at = 0; at < series; at += 5000) {
+    await write(at, Math.min(5000, series - at));
+  }
+  let maxGap = 0;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const t = performance.now();
+    maxGap = Math.max(maxGap, t - last);
+    last = t;
+  }, 1);
+  // The next write snapshots (MAPI_BENCH_NO_SNAPSHOT=1: the noise floor).
+  if (!Deno.env.get("MAPI_BENCH_NO_SNAPSHOT")) srv.clock.now += 5 * 60_000 + 1;
+  const latencies: number[] = [];
+  const t0 = performance.now();
+  while (performance.now() - t0 < 6000) {
+    const w0 = performance.now();
+    await write(latencies.length % series, 1);
+    latencies.push(performance.now() - w0);
+  }
+  clearInterval(timer);
+  latencies.sort((a, b) => a - b);
+  const stats = JSON.stringify(
+    (srv.store as { snapshots?: unknown }).snapshots ?? "no snapshot stats",
+  );
+  const dataDir = srv.dataDir;
+  await srv.close(true);
+  const r0 = performance.now();
+  const again = await startMetricsApi({ dataDir, now: srv.clock.now });
+  const restartS = (performance.now() - r0) / 1000;
+  const replay = again.store.replay;
+  await again.close();
+  return {
+    writes: latencies.length,
+    maxMs: latencies.at(-1)!,
+    p99Ms: latencies[Math.floor(latencies.length * 0.99)],
+    p50Ms: latencies[latencies.length >> 1],
+    maxGapMs: maxGap,
+    restartS,
+    replay,
+    stats,
+  };
+}
+
+if (Deno.env.get("MAPI_BENCH_ONLY") === "stall") {
+  const n = Number(Deno.env.get("MAPI_BENCH_SERIES") ?? 100_000);
+  const s = await snapshotStall(n);
+  console.log(
+    `snapshot of ${n} series while writing: ${s.writes} one-observation writes in 6 s, longest ${
+      s.maxMs.toFixed(1)
+    } ms (p99 ${s.p99Ms.toFixed(1)}, p50 ${
+      s.p50Ms.toFixed(2)
+    } ms); longest event-loop gap ${s.maxGapMs.toFixed(1)} ms; ${s.stats}`,
+  );
+  console.log(
+    `restart from that snapshot (+ Db WAL replay): ${s.restartS.toFixed(2)} s ${
+      JSON.stringify(s.replay)
+    }`,
+  );
+  Deno.exit(0);
 }
 
 const total = Number(Deno.env.get("MAPI_BENCH_OBS") ?? 10_000_000);

@@ -3,7 +3,10 @@
 // HttpError: {"error":{code,message}}), on a free loopback port.
 import { Db } from "../src/storage/db.ts";
 import { PromQLEngine } from "../src/promql/engine.ts";
-import { MetricsStore } from "../src/metricsapi/store.ts";
+import {
+  MetricsStore,
+  type MetricsStoreOptions,
+} from "../src/metricsapi/store.ts";
 import { createMetricsApi } from "../src/server/handlers/metrics_api.ts";
 import type {
   Handler,
@@ -45,7 +48,11 @@ export interface MetricsApiServer {
 
 /** Starts a server over `dataDir` (a new temp dir by default). */
 export async function startMetricsApi(
-  opts: { dataDir?: string; now?: number } = {},
+  opts: {
+    dataDir?: string;
+    now?: number;
+    store?: Partial<MetricsStoreOptions>;
+  } = {},
 ): Promise<MetricsApiServer> {
   const dataDir = opts.dataDir ??
     await Deno.makeTempDir({ prefix: "tm-mapi-" });
@@ -53,6 +60,7 @@ export async function startMetricsApi(
   const db = await Db.open({ dataDir });
   const engine = new PromQLEngine(db);
   const store = await MetricsStore.open({
+    ...opts.store,
     dataDir,
     db,
     now: () => clock.now,

@@ -1,7 +1,10 @@
 // Durability of the Metrics API: close and reopen (everything there,
-// nothing doubled, also when the view watermark is lost), a torn log tail,
-// and kill -9 of a child process in the middle of HTTP writes.
+// nothing doubled, also when the view watermark is lost, the newest snapshot
+// is missing or damaged), a torn log tail, and kill -9 of a child process in
+// the middle of HTTP writes. Log retention: metricsapi_retention.test.ts.
 import assert from "node:assert/strict";
+import { Db } from "../src/storage/db.ts";
+import { MetricsStore, SnapshotMissingError } from "../src/metricsapi/store.ts";
 import { Prng } from "../src/util/prng.ts";
 import {
   type MetricsApiServer,
@@ -106,7 +109,11 @@ Deno.test("close and reopen: everything there, nothing doubled", async (t) => {
   } finally {
     await srv.close(true); // writes snapshot A
   }
-  const snapshotA = await Deno.readFile(`${mdir}/snapshot.json`);
+  const snapshotsIn = () =>
+    [...Deno.readDirSync(mdir)].map((e) => e.name).filter((n) =>
+      /^snapshot-\d{8}\.json$/.test(n)
+    ).sort().reverse();
+  const [snapshotA] = snapshotsIn();
   let before;
   srv = await startMetricsApi({ dataDir, now });
   try {
@@ -139,12 +146,16 @@ Deno.test("close and reopen: everything there, nothing doubled", async (t) => {
     }));
 
   await t.step(
-    "an older snapshot, no watermark: the log after it is replayed and its view re-appended, nothing doubled",
+    "newest snapshot missing, no watermark: the previous one and the log after it, its view re-appended, nothing doubled",
     async () => {
-      await Deno.writeFile(`${mdir}/snapshot.json`, snapshotA);
+      const names = snapshotsIn();
+      assert.deepEqual(names.length, 2, "two snapshots kept");
+      assert.equal(names[1], snapshotA);
+      await Deno.remove(`${mdir}/${names[0]}`);
       await Deno.remove(`${mdir}/view-watermark.json`);
       await reopen(() => {
         assert.ok(srv.store.replay.fromSnapshot);
+        assert.equal(srv.store.replay.snapshot, `${mdir}/${snapshotA}`);
         assert.equal(srv.store.replay.observations, metrics.length - half);
         assert.equal(srv.store.replay.events, 300);
         assert.ok(srv.store.replay.viewSamplesReappended > 0);
@@ -152,26 +163,47 @@ Deno.test("close and reopen: everything there, nothing doubled", async (t) => {
     },
   );
 
-  await t.step("no snapshot, no watermark: the whole log", async () => {
-    await Deno.remove(`${mdir}/snapshot.json`);
-    await Deno.remove(`${mdir}/view-watermark.json`);
-    await reopen(() => {
-      assert.ok(!srv.store.replay.fromSnapshot);
-      assert.equal(srv.store.replay.observations, metrics.length);
-    });
-  });
+  await t.step(
+    "newest snapshot damaged: the previous one is used",
+    async () => {
+      const names = snapshotsIn();
+      assert.equal(names.length, 2);
+      const newest = `${mdir}/${names[0]}`;
+      const good = await Deno.readFile(newest);
+      await Deno.writeFile(newest, good.subarray(0, good.length >> 1));
+      await reopen(() => {
+        assert.ok(srv.store.replay.fromSnapshot);
+        assert.equal(srv.store.replay.snapshot, `${mdir}/${names[1]}`);
+        assert.equal(srv.store.replay.observations, metrics.length - half);
+      });
+    },
+  );
 
-  await t.step("a damaged snapshot is ignored: the whole log", async () => {
-    const good = await Deno.readFile(`${mdir}/snapshot.json`);
-    await Deno.writeFile(
-      `${mdir}/snapshot.json`,
-      good.subarray(0, good.length >> 1),
-    );
-    await reopen(() => {
-      assert.ok(!srv.store.replay.fromSnapshot);
-      assert.equal(srv.store.replay.observations, metrics.length);
-    });
-  });
+  await t.step(
+    "no usable snapshot once segments were deleted: the start refuses",
+    async () => {
+      const saved = new Map<string, Uint8Array>();
+      for (const n of snapshotsIn()) {
+        saved.set(n, await Deno.readFile(`${mdir}/${n}`));
+        await Deno.remove(`${mdir}/${n}`);
+      }
+      const segs = [...Deno.readDirSync(`${mdir}/log`)].map((e) => e.name)
+        .sort();
+      assert.notEqual(segs[0], "00000001.log", "segment 1 was deleted");
+      const db = await Db.open({ dataDir });
+      try {
+        await assert.rejects(
+          MetricsStore.open({ dataDir, db, now: () => now, warn: () => {} }),
+          SnapshotMissingError,
+        );
+      } finally {
+        await db.close();
+      }
+      for (const [n, bytes] of saved) {
+        await Deno.writeFile(`${mdir}/${n}`, bytes);
+      }
+    },
+  );
 
   await t.step("a torn log tail is cut; the rest survives", async () => {
     const dir = `${dataDir}/metricsapi/log`;

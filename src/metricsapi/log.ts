@@ -5,6 +5,12 @@
  * framed as `u32 length | u32 crc32c | JSON payload` (little-endian) in
  * numbered segment files. The store writes a group of records and calls
  * `sync()` (fdatasync) before any of their requests is answered.
+ *
+ * Segments are numbered from 1 and contiguous. The store rolls to a new
+ * segment at each snapshot (`rollover`), so a snapshot's position is the
+ * start of a segment and every earlier segment is wholly covered by it;
+ * `deleteBefore` removes those once the retention rule allows
+ * (docs/design/metrics-api.md, "Log retention").
  * @module
  */
 import { crc32c } from "../codec/crc32c.ts";
@@ -38,7 +44,37 @@ export function comparePositions(a: LogPosition, b: LogPosition): number {
   return a.segment !== b.segment ? a.segment - b.segment : a.offset - b.offset;
 }
 
-/** Thrown when a segment other than the last is damaged. */
+/** The number of a segment file name, or null when it is not one. */
+function segmentNumber(name: string): number | null {
+  const m = /^(\d{8})\.log$/.exec(name);
+  return m ? Number(m[1]) : null;
+}
+
+/** The segment numbers present in `dir`, ascending (none when it is missing). */
+export async function listSegments(dir: string): Promise<number[]> {
+  const segments: number[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      const n = segmentNumber(e.name);
+      if (e.isFile && n !== null) segments.push(n);
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return segments.sort((a, b) => a - b);
+}
+
+/** fsyncs a directory, so that creates, renames and deletes in it are durable. */
+export async function syncDir(dir: string): Promise<void> {
+  const d = await Deno.open(dir, { read: true });
+  try {
+    await d.sync();
+  } finally {
+    d.close();
+  }
+}
+
+/** Thrown when a segment other than the last is damaged, or one is missing. */
 export class LogCorruptError extends Error {
   constructor(message: string) {
     super(message);
@@ -71,7 +107,9 @@ export class MetricsLog {
    * Opens the log, first handing every intact record after `from` (a
    * snapshot's position; default the beginning) to `onRecord` in order,
    * with the position after it. A torn or damaged tail of the last segment
-   * (a crash mid-write) is cut off; damage elsewhere throws LogCorruptError.
+   * (a crash mid-write) is cut off; damage elsewhere throws LogCorruptError,
+   * and so does a missing segment at or after `from` (segments before
+   * `from` may have been deleted; they are not read).
    */
   static async open(
     dir: string,
@@ -85,20 +123,30 @@ export class MetricsLog {
       warn: options.warn ?? ((m) => console.warn(m)),
     };
     await Deno.mkdir(dir, { recursive: true });
-    const segments: number[] = [];
-    for await (const e of Deno.readDir(dir)) {
-      const m = /^(\d{8})\.log$/.exec(e.name);
-      if (e.isFile && m) segments.push(Number(m[1]));
+    const all = await listSegments(dir);
+    const segments = all.filter((n) => n >= from.segment);
+    // Replay needs every segment from `from` on, without a gap. None at
+    // all is fine: the snapshot's segment was empty (a power loss may take
+    // the directory entry of a new empty segment), or the log is new.
+    const first = Math.max(from.segment, 1);
+    if (segments.length > 0 && segments[0] !== first) {
+      throw new LogCorruptError(
+        `metrics log: segment ${first} is missing (segments from ${
+          segments[0]
+        } remain)`,
+      );
     }
-    segments.sort((a, b) => a - b);
-    let last = segments.at(-1) ?? 1;
+    for (let i = 1; i < segments.length; i++) {
+      if (segments[i] !== segments[i - 1] + 1) {
+        throw new LogCorruptError(
+          `metrics log: segment ${segments[i - 1] + 1} is missing`,
+        );
+      }
+    }
+    const last = segments.at(-1) ?? first;
     let size = 0;
     for (const seg of segments) {
       const path = `${dir}/${segmentName(seg)}`;
-      if (seg < from.segment) {
-        size = (await Deno.stat(path)).size;
-        continue;
-      }
       const bytes = await Deno.readFile(path);
       let start = seg === from.segment ? from.offset : 0;
       if (start > bytes.length) {
@@ -127,11 +175,11 @@ export class MetricsLog {
       }
       size = good;
     }
-    if (segments.length === 0) last = 1;
     const file = await Deno.open(`${dir}/${segmentName(last)}`, {
       write: true,
       create: true,
     });
+    if (segments.length === 0 && opts.fsync) await syncDir(dir);
     await file.seek(size, Deno.SeekMode.Start);
     return new MetricsLog(dir, opts, file, last, size);
   }
@@ -189,6 +237,57 @@ export class MetricsLog {
       create: true,
       truncate: true,
     });
+    // The new file's directory entry must be durable before records in it
+    // are acknowledged (fdatasync of the file does not cover it).
+    if (this.options.fsync) await syncDir(this.dir);
+  }
+
+  /**
+   * Writes what is queued and starts a new segment unless the current one
+   * is empty; returns the position, the start of a segment, so that every
+   * earlier segment is wholly before it.
+   */
+  async rollover(): Promise<LogPosition> {
+    await this.sync();
+    if (this.#size > 0) await this.#rotate();
+    return this.position;
+  }
+
+  /**
+   * Deletes every segment numbered below `segment` (never the current
+   * one), oldest first, so that a crash midway leaves a contiguous suffix.
+   * Returns how many were deleted.
+   */
+  async deleteBefore(
+    segment: number,
+    onDeleted?: () => void | Promise<void>,
+  ): Promise<number> {
+    const upTo = Math.min(segment, this.#segment);
+    let deleted = 0;
+    for (const n of await listSegments(this.dir)) {
+      if (n >= upTo) break;
+      try {
+        await Deno.remove(`${this.dir}/${segmentName(n)}`);
+        deleted++;
+        await onDeleted?.();
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
+    }
+    return deleted;
+  }
+
+  /** Bytes of every segment on disk (for tests and stats). */
+  async diskBytes(): Promise<number> {
+    let total = 0;
+    for (const n of await listSegments(this.dir)) {
+      try {
+        total += (await Deno.stat(`${this.dir}/${segmentName(n)}`)).size;
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e; // deleted meanwhile
+      }
+    }
+    return total;
   }
 
   /** Writes what is queued and closes. */

@@ -22,6 +22,8 @@ export interface Definition {
 
 /** One series: its tags and a bucket map per resolution (bucket start → rollup). */
 export interface TypedSeries {
+  /** Creation order within the tenant (a snapshot skips newer series). */
+  readonly seq: number;
   readonly tags: Tags;
   readonly levels: Map<number, Rollup>[];
 }
@@ -50,8 +52,28 @@ export class TenantSeries {
   readonly series = new Map<string, Map<string, TypedSeries>>();
   // The series of the previous add: batches mostly repeat a series.
   #last: { name: string; series: TypedSeries; def: Definition } | null = null;
+  #created = 0;
+  /**
+   * Called with a series just before an observation changes it: a
+   * snapshot in progress records the series' state first (copy on write).
+   */
+  beforeChange: ((name: string, s: TypedSeries) => void) | null = null;
 
   constructor(private readonly engine: Engine) {}
+
+  /** How many series were created so far (the next one's `seq`). */
+  get created(): number {
+    return this.#created;
+  }
+
+  /** A new empty series (not yet in any map). */
+  newSeries(tags: Tags): TypedSeries {
+    return {
+      seq: this.#created++,
+      tags,
+      levels: RESOLUTIONS.map(() => new Map()),
+    };
+  }
 
   /** The type a name was first used with, if any. */
   typeOf(name: string): MetricType | undefined {
@@ -82,6 +104,7 @@ export class TenantSeries {
       ({ def, s } = this.#lookup(name, type, tags, t));
       this.#last = { name, series: s, def };
     }
+    this.beforeChange?.(name, s);
     if (t < def.firstSeen) def.firstSeen = t;
     if (t > def.lastSeen) def.lastSeen = t;
     def.dataPoints++;
@@ -115,7 +138,7 @@ export class TenantSeries {
     const key = tagsKey(tags);
     let s = byTags.get(key);
     if (!s) {
-      s = { tags, levels: RESOLUTIONS.map(() => new Map()) };
+      s = this.newSeries(tags);
       byTags.set(key, s);
     }
     return { def, s };

@@ -7,22 +7,44 @@
  * folds the records into the in-memory rollups and events, appends their
  * PromQL view samples to the Db, commits, and only then answers them all.
  *
- * Start: the log is replayed from the beginning to rebuild rollups, events
- * and the view state; view samples of records past the view watermark (the
- * log position whose samples are known committed to the Db) are appended
- * again, which the Db deduplicates. See docs/design/metrics-api.md.
+ * Start: the newest usable snapshot is loaded and the log after it replayed
+ * to rebuild rollups, events and the view state; view samples of records
+ * past the view watermark (the log position whose samples are known
+ * committed to the Db) are appended again, which the Db deduplicates.
+ *
+ * Snapshots roll the log to a new segment, capture the state (copy on
+ * write) and are written in the background while writes go on; once one is
+ * durable, segments covered by the previous snapshot are deleted
+ * (retention.ts). See docs/design/metrics-api.md.
  * @module
  */
 import type { Engine } from "../bindings/engine.ts";
 import type { Db } from "../storage/db.ts";
 import type { Appender, TenantId } from "../storage/interface.ts";
 import type { EventPage, EventQuery } from "./events.ts";
-import { comparePositions, type LogPosition, MetricsLog } from "./log.ts";
+import {
+  comparePositions,
+  listSegments,
+  type LogPosition,
+  MetricsLog,
+} from "./log.ts";
 import { decodeRecord, encodeRecord, type WriteRecord } from "./record.ts";
 import { type IntervalQuery, type QueryResult, runQuery } from "./query.ts";
 import { RESOLUTIONS } from "./resolution.ts";
 import type { Definition } from "./series.ts";
-import { loadSnapshot, saveSnapshot } from "./snapshot.ts";
+import {
+  applyRetention,
+  listSnapshots,
+  removeStrayTemps,
+  type RetentionStep,
+  snapshotName,
+} from "./retention.ts";
+import {
+  loadSnapshot,
+  type SnapshotStep,
+  SnapshotWriter,
+  type StoreState,
+} from "./snapshot.ts";
 import { newTenant, type TenantState } from "./tenant.ts";
 import type { EventRecord, ItemError, Observation } from "./types.ts";
 import { appendView } from "./view.ts";
@@ -38,6 +60,14 @@ export interface MetricsStoreOptions {
   /** fdatasync the log before answering (default true). */
   fsync?: boolean;
   warn?: (message: string) => void;
+  /** Snapshot after a write when this many ms (of `now`) passed (default 5 min). */
+  snapshotEveryMs?: number;
+  /** Log segment size (default 64 MiB). */
+  segmentBytes?: number;
+  /** Test hook: called after each step of a snapshot and its retention. */
+  onSnapshotStep?: (
+    step: SnapshotStep | RetentionStep | "rolled",
+  ) => void | Promise<void>;
 }
 
 /** A write offered to the store: validated items with their request indices. */
@@ -61,6 +91,21 @@ export interface StoreReplayStats {
   seconds: number;
   /** True when a snapshot was loaded and only the log after it replayed. */
   fromSnapshot: boolean;
+  /** The snapshot file loaded, if any. */
+  snapshot: string | null;
+  /** Seconds spent loading the snapshot. */
+  snapshotSeconds: number;
+}
+
+/** Snapshot and retention counters, for tests and stats. */
+export interface SnapshotStats {
+  written: number;
+  failed: number;
+  segmentsDeleted: number;
+  snapshotsDeleted: number;
+  /** Milliseconds of the last snapshot: capture (writes wait) and total. */
+  lastCaptureMs: number;
+  lastTotalMs: number;
 }
 
 interface Queued {
@@ -72,6 +117,14 @@ interface Queued {
 
 const WATERMARK_EVERY_MS = 2000;
 const SNAPSHOT_EVERY_MS = 5 * 60_000;
+
+/** Thrown at start when the log needed to rebuild the state is gone. */
+export class SnapshotMissingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SnapshotMissingError";
+  }
+}
 const PRUNE_EVERY_MS = 60_000;
 
 /** Typed metrics and events, durable in their own log. */
@@ -89,6 +142,8 @@ export class MetricsStore {
   #lastPrune = 0;
   #lastSnapshot = 0;
   #recordsSinceSnapshot = 0;
+  #snapshotTask: Promise<void> | null = null;
+  #snapshotPosition: LogPosition | null = null;
   #failed: unknown = null;
   #closed = false;
   /** Samples of the view the Db refused (out of window, limits). */
@@ -100,12 +155,24 @@ export class MetricsStore {
     viewSamplesReappended: 0,
     seconds: 0,
     fromSnapshot: false,
+    snapshot: null,
+    snapshotSeconds: 0,
+  };
+  snapshots: SnapshotStats = {
+    written: 0,
+    failed: 0,
+    segmentsDeleted: 0,
+    snapshotsDeleted: 0,
+    lastCaptureMs: 0,
+    lastTotalMs: 0,
   };
 
   private constructor(
     readonly dir: string,
     private readonly db: Db,
     now: () => number,
+    private readonly opts: MetricsStoreOptions,
+    private readonly warn: (m: string) => void,
   ) {
     this.#engine = db.engine;
     this.#now = now;
@@ -115,26 +182,32 @@ export class MetricsStore {
   static async open(opts: MetricsStoreOptions): Promise<MetricsStore> {
     const t0 = performance.now();
     const dir = `${opts.dataDir}/metricsapi`;
-    const store = new MetricsStore(dir, opts.db, opts.now ?? Date.now);
-    await Deno.mkdir(dir, { recursive: true });
-    const watermark = await readWatermark(`${dir}/view-watermark.json`);
     const warn = opts.warn ?? ((m: string) => console.warn(m));
-    const snap = await loadSnapshot(
-      `${dir}/snapshot.json`,
-      store.#engine,
+    const store = new MetricsStore(
+      dir,
+      opts.db,
+      opts.now ?? Date.now,
+      opts,
       warn,
     );
+    await Deno.mkdir(dir, { recursive: true });
+    await removeStrayTemps(dir);
+    const watermark = await readWatermark(`${dir}/view-watermark.json`);
+    const s0 = performance.now();
+    const snap = await store.#loadNewestSnapshot();
+    store.replay.snapshotSeconds = (performance.now() - s0) / 1000;
     if (snap) {
       for (const [id, t] of snap.tenants) store.#tenants.set(id, t);
       store.#eventSeq = snap.eventSeq;
       store.replay.fromSnapshot = true;
+      store.#snapshotPosition = snap.position;
     }
     const appenders = new Map<TenantId, Appender>();
     let reappended = 0;
     const now = store.#now();
     store.#log = await MetricsLog.open(
       `${dir}/log`,
-      { fsync: opts.fsync, warn },
+      { fsync: opts.fsync, warn, segmentBytes: opts.segmentBytes },
       (json, end) => {
         const rec = decodeRecord(json);
         const samples = store.#apply(rec, now);
@@ -158,7 +231,8 @@ export class MetricsStore {
     store.#prune();
     // A long replay is not repeated at the next start.
     store.#recordsSinceSnapshot = store.replay.records;
-    await store.#snapshot();
+    store.#lastSnapshot = store.#now();
+    if (store.#recordsSinceSnapshot > 0) await store.snapshotNow();
     store.replay.viewSamplesReappended = reappended;
     store.replay.seconds = (performance.now() - t0) / 1000;
     return store;
@@ -294,21 +368,128 @@ export class MetricsStore {
     if (now - this.#watermarkWritten >= WATERMARK_EVERY_MS) {
       await this.#writeWatermark();
     }
-    if (now - this.#lastPrune >= PRUNE_EVERY_MS) this.#prune();
+    // Pruning frees buckets a snapshot in progress may still read.
+    if (now - this.#lastPrune >= PRUNE_EVERY_MS && !this.#snapshotTask) {
+      this.#prune();
+    }
     this.#recordsSinceSnapshot += records.length;
-    if (now - this.#lastSnapshot >= SNAPSHOT_EVERY_MS) await this.#snapshot();
+    await this.#maybeSnapshot();
   }
 
-  /** Saves the state at the current log position (everything is applied). */
-  async #snapshot(): Promise<void> {
+  /**
+   * The newest snapshot that loads and whose log is still there; null when
+   * there is none and the log is whole (from segment 1). Throws
+   * SnapshotMissingError when none is usable but segments were deleted:
+   * starting would silently lose what they held.
+   */
+  async #loadNewestSnapshot(): Promise<StoreState | null> {
+    const segments = await listSegments(`${this.dir}/log`);
+    const firstSegment = segments[0] ?? 1;
+    for (const file of await listSnapshots(this.dir)) {
+      const snap = await loadSnapshot(file.path, this.#engine, this.warn);
+      if (!snap) continue;
+      if (snap.position.segment < firstSegment && segments.length > 0) {
+        this.warn(
+          `metrics snapshot ${file.path} predates the log kept (from segment ${firstSegment}); skipped`,
+        );
+        for (const t of snap.tenants.values()) t.series.free();
+        continue;
+      }
+      this.replay.snapshot = file.path;
+      return snap;
+    }
+    if (firstSegment > 1) {
+      throw new SnapshotMissingError(
+        `metrics store: no usable snapshot in ${this.dir}, and log segments before ${firstSegment} were deleted after snapshots; refusing to start without them`,
+      );
+    }
+    return null;
+  }
+
+  /** Starts a background snapshot when one is due and none is running. */
+  async #maybeSnapshot(): Promise<void> {
+    if (this.#snapshotTask || this.#recordsSinceSnapshot === 0) return;
+    const every = this.opts.snapshotEveryMs ?? SNAPSHOT_EVERY_MS;
+    if (this.#now() - this.#lastSnapshot < every) return;
+    await this.#startSnapshot();
+  }
+
+  /**
+   * Rolls the log (so the snapshot covers whole segments), captures the
+   * state and writes it in the background. Call only from the writer (no
+   * record may be appended between the roll and the capture).
+   */
+  async #startSnapshot(): Promise<void> {
     this.#lastSnapshot = this.#now();
-    if (this.#recordsSinceSnapshot === 0) return;
-    await saveSnapshot(`${this.dir}/snapshot.json`, {
-      position: this.#log.position,
+    const t0 = performance.now();
+    const step = this.opts.onSnapshotStep;
+    const position = await this.#log.rollover();
+    await step?.("rolled");
+    if (
+      this.#snapshotPosition &&
+      comparePositions(position, this.#snapshotPosition) === 0
+    ) {
+      this.#recordsSinceSnapshot = 0;
+      return;
+    }
+    const writer = new SnapshotWriter({
+      position,
       eventSeq: this.#eventSeq,
       tenants: this.#tenants,
     });
+    const captureMs = performance.now() - t0;
+    const pending = this.#recordsSinceSnapshot;
     this.#recordsSinceSnapshot = 0;
+    this.#snapshotTask = (async () => {
+      try {
+        await writer.write(`${this.dir}/${snapshotName(position.segment)}`, {
+          fsync: this.opts.fsync ?? true,
+          onStep: step,
+        });
+        this.#snapshotPosition = position;
+        this.snapshots.written++;
+        const r = await applyRetention(this.dir, this.#log, step);
+        this.snapshots.segmentsDeleted += r.segments;
+        this.snapshots.snapshotsDeleted += r.snapshots;
+      } catch (e) {
+        // Nothing is deleted unless the new snapshot is durable; retry later.
+        this.snapshots.failed++;
+        this.#recordsSinceSnapshot += Math.max(pending, 1);
+        this.warn(`metrics snapshot failed: ${e}`);
+      } finally {
+        writer.release();
+        this.snapshots.lastCaptureMs = captureMs;
+        this.snapshots.lastTotalMs = performance.now() - t0;
+        this.#snapshotTask = null;
+      }
+    })();
+  }
+
+  /**
+   * Takes a snapshot now (after queued writes) and waits until it is
+   * written and retention applied. For close, start, tests and benchmarks.
+   */
+  async snapshotNow(): Promise<void> {
+    while (this.#draining) await this.#writing?.catch(() => {});
+    while (this.#snapshotTask) await this.#snapshotTask;
+    if (this.#recordsSinceSnapshot === 0 || this.#failed) return;
+    // Hold the writer: no record may be appended between roll and capture.
+    this.#draining = true;
+    try {
+      await this.#startSnapshot();
+    } finally {
+      this.#draining = false;
+    }
+    if (this.#queue.length > 0) {
+      this.#draining = true;
+      this.#writing = this.#drain();
+    }
+    while (this.#snapshotTask) await this.#snapshotTask;
+  }
+
+  /** Log bytes on disk (tests: bounded across snapshot cycles). */
+  logDiskBytes(): Promise<number> {
+    return this.#log.diskBytes();
   }
 
   #prune(): void {
@@ -364,11 +545,13 @@ export class MetricsStore {
     if (this.#closed) return;
     this.#closed = true;
     while (this.#draining) await this.#writing?.catch(() => {});
-    await this.#log.close();
+    while (this.#snapshotTask) await this.#snapshotTask;
     if (!this.#failed) {
+      await this.#log.sync();
       await this.#writeWatermark();
-      if (this.#recordsSinceSnapshot > 0) await this.#snapshot();
+      if (this.#recordsSinceSnapshot > 0) await this.snapshotNow();
     }
+    await this.#log.close();
     for (const t of this.#tenants.values()) t.series.free();
     this.#tenants.clear();
   }
