@@ -85,7 +85,7 @@ async function fillDb(
   return { t0, blocks };
 }
 
-async function compareReads(db: Db, seed: number, t0: number, hours: number) {
+function compareReads(db: Db, seed: number, t0: number, hours: number) {
   const rng = new Prng(seed * 7919);
   for (let round = 0; round < 40; round++) {
     const mint = t0 + rng.int(-H, hours * H);
@@ -126,7 +126,7 @@ Deno.test("bulk reads equal the cursor: head, out-of-order, blocks, merged", asy
     const hours = 7;
     const { t0, blocks } = await fillDb(db, 11, hours);
     assert.ok(blocks >= 2, `${blocks} blocks written`);
-    await compareReads(db, 11, t0, hours);
+    compareReads(db, 11, t0, hours);
     await db.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
