@@ -85,7 +85,7 @@ async function fillDb(
   return { t0, blocks };
 }
 
-function compareReads(db: Db, seed: number, t0: number, hours: number): void {
+function compareReads(db: Db, seed: number, t0: number, hours: number) {
   const rng = new Prng(seed * 7919);
   for (let round = 0; round < 40; round++) {
     const mint = t0 + rng.int(-H, hours * H);

@@ -2,6 +2,9 @@
  * The PromQL engine: instant and range queries over a `Storage`, with
  * Prometheus 3 semantics (5-minute lookback, left-open range windows,
  * delayed metric-name removal, subqueries aligned to absolute steps).
+ * Series are read ahead of evaluation, with event-loop turns in between
+ * (prepare.ts), so a query can be canceled while it reads and other
+ * requests are served meanwhile; evaluation itself is synchronous.
  *
  * @example
  * ```ts
@@ -15,8 +18,9 @@ import type { Storage, TenantId } from "../storage/interface.ts";
 import type { Expr } from "./ast.ts";
 import { ParseError } from "./errors.ts";
 import { compareLabels, withoutName } from "./eval_labels.ts";
-import type { EvalValue } from "./eval_types.ts";
+import type { EvalContext, EvalValue } from "./eval_types.ts";
 import { Evaluator } from "./evaluator.ts";
+import { prepareSelectors } from "./prepare.ts";
 import { parse } from "./parser.ts";
 import { columnsOf, type VectorColumns } from "./columns.ts";
 import {
@@ -38,6 +42,14 @@ export interface PromQLEngineOptions {
   maxPointsPerSeries?: number;
   /** Subquery step when none is written (ms). */
   defaultSubqueryStepMs?: number;
+  /**
+   * Read every selector's series before evaluating, with event-loop turns
+   * in between (default true); false reads them synchronously during
+   * evaluation (the results are the same).
+   */
+  prepare?: boolean;
+  /** Longest stretch of reading (ms) between two event-loop turns. */
+  yieldEveryMs?: number;
 }
 
 /** Per-query options. */
@@ -46,8 +58,10 @@ export interface QueryOptions {
   timeoutMs?: number;
   /**
    * Aborts the query: checked before evaluation starts, before each
-   * selector reads storage and where the deadline is checked; an aborted
-   * query fails with QueryError "canceled".
+   * selector reads storage, every few series while series are read ahead
+   * (other callbacks run in between, so an abort arriving then is seen)
+   * and where the deadline is checked; an aborted query fails with
+   * QueryError "canceled".
    */
   signal?: AbortSignal;
 }
@@ -63,6 +77,8 @@ export class PromQLEngine {
       maxSamples: opts.maxSamples ?? 50_000_000,
       maxPointsPerSeries: opts.maxPointsPerSeries ?? 11_000,
       defaultSubqueryStepMs: opts.defaultSubqueryStepMs ?? 60_000,
+      prepare: opts.prepare ?? true,
+      yieldEveryMs: opts.yieldEveryMs ?? 20,
     };
   }
 
@@ -73,10 +89,10 @@ export class PromQLEngine {
     timeMs: number,
     qopts: QueryOptions = {},
   ): Promise<QueryResult> {
-    return Promise.resolve().then(() => {
+    return Promise.resolve().then(async () => {
       const expr = parseQuery(query);
       const ev = this.#evaluator(tenant, timeMs, timeMs, 0, qopts);
-      const value = ev.eval(expr, {
+      const value = await this.#evaluate(ev, expr, {
         times: Float64Array.of(timeMs),
         interval: 0,
       });
@@ -97,7 +113,7 @@ export class PromQLEngine {
     stepMs: number,
     qopts: QueryOptions = {},
   ): Promise<QueryResult> {
-    return Promise.resolve().then(() => {
+    return Promise.resolve().then(async () => {
       if (!(stepMs > 0)) {
         throw new QueryError(
           "bad_data",
@@ -129,13 +145,31 @@ export class PromQLEngine {
       const times = new Float64Array(n);
       for (let i = 0; i < n; i++) times[i] = startMs + i * stepMs;
       const ev = this.#evaluator(tenant, startMs, endMs, stepMs, qopts);
-      const value = ev.eval(expr, { times, interval: stepMs });
+      const value = await this.#evaluate(ev, expr, {
+        times,
+        interval: stepMs,
+      });
       return {
         value: { type: "matrix", series: rangeMatrix(value, times) },
         warnings: [...ev.warnings],
         infos: [...ev.infos],
       };
     });
+  }
+
+  /** Reads the selectors ahead (yielding), then evaluates synchronously. */
+  async #evaluate(
+    ev: Evaluator,
+    expr: Expr,
+    ctx: EvalContext,
+  ): Promise<EvalValue> {
+    if (this.#opts.prepare) {
+      await prepareSelectors(ev, expr, ctx, {
+        sliceMs: this.#opts.yieldEveryMs,
+      });
+      ev.checkDeadline(true);
+    }
+    return ev.eval(expr, ctx);
   }
 
   #evaluator(

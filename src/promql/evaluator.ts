@@ -3,6 +3,12 @@
  * steps of the query at once. Selectors read each series once into
  * Float64Arrays and answer every step from them (binary search for the
  * lookback sample or window bounds); nothing goes back to storage per step.
+ *
+ * Selector reads are generators that pause every few series: run to the
+ * end at once (`runSteps`) they are the synchronous path; driven by
+ * `prepareSelectors` (prepare.ts) they are read ahead, with event-loop turns
+ * between pauses, and kept per syntax-tree node (`preload`) for `eval` to
+ * take instead of reading.
  * @module
  */
 import type { Labels } from "../model/labels.ts";
@@ -59,6 +65,48 @@ interface RawSeries {
 }
 
 const NO_STALE = new Uint8Array(0);
+
+/** A selector read in steps: it pauses (yields) every few series. */
+export type ReadSteps<T> = Generator<void, T, void>;
+
+/** Runs a read to its end without pausing. */
+export function runSteps<T>(g: ReadSteps<T>): T {
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** Series read between two pauses of a selector read. */
+const SERIES_PER_PAUSE = 8;
+
+/**
+ * What a selector node evaluates to, by how it is asked: `vector` (an
+ * instant selector's value), `timestamps` (its per-step sample times, for
+ * `timestamp()`), `windows` (a range selector's data and windows).
+ */
+export type PreloadKind = "vector" | "timestamps" | "windows";
+
+/** A selector's value read ahead for evaluation at `times`. */
+interface Preloaded {
+  kind: PreloadKind;
+  times: Float64Array;
+  value: EvalValue | Sample[][] | Windows;
+}
+
+/** Counts of read-ahead values: made, taken by evaluation, asked for but absent. */
+export interface PreloadStats {
+  loaded: number;
+  used: number;
+  missed: number;
+}
+
+function sameTimes(a: Float64Array, b: Float64Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /** Reusable arrays for one series at a time (grown as needed). */
 class ScratchSamples {
@@ -126,6 +174,9 @@ export class Evaluator {
   readonly infos = new Set<string>();
   #samples = 0;
   #checks = 0;
+  readonly #preloaded = new Map<Expr, Preloaded>();
+  #preparing = false;
+  readonly preloadStats: PreloadStats = { loaded: 0, used: 0, missed: 0 };
 
   constructor(
     readonly storage: Storage,
@@ -152,6 +203,42 @@ export class Evaluator {
         "query timed out in expression evaluation",
       );
     }
+  }
+
+  /** From now on, a selector without a read-ahead value counts as missed. */
+  startPreloading(): void {
+    this.#preparing = true;
+  }
+
+  /**
+   * Keeps `value`, read ahead for `node` evaluated at `times`: evaluation
+   * takes it (once) instead of reading storage.
+   */
+  preload(
+    node: Expr,
+    kind: PreloadKind,
+    times: Float64Array,
+    value: Preloaded["value"],
+  ): void {
+    this.#preloaded.set(node, { kind, times, value });
+    this.preloadStats.loaded++;
+  }
+
+  /** The value read ahead for `node` at `times`, removed; undefined if none. */
+  #takePreloaded(
+    node: Expr,
+    kind: PreloadKind,
+    times: Float64Array,
+  ): Preloaded["value"] | undefined {
+    if (!this.#preparing) return undefined;
+    const got = this.#preloaded.get(node);
+    if (!got || got.kind !== kind || !sameTimes(got.times, times)) {
+      this.preloadStats.missed++;
+      return undefined;
+    }
+    this.#preloaded.delete(node);
+    this.preloadStats.used++;
+    return got.value;
   }
 
   /** Accounts `n` samples held in memory; throws past the limit. */
@@ -260,10 +347,20 @@ export class Evaluator {
   }
 
   /** Reads the series a selector matches within [mint, maxt]. */
-  loadSeries(vs: VectorSelector, mint: number, maxt: number): RawSeries[] {
+  *loadSeries(
+    vs: VectorSelector,
+    mint: number,
+    maxt: number,
+  ): ReadSteps<RawSeries[]> {
     const out: RawSeries[] = [];
     const arena = new SampleArena();
-    this.scanSeries(vs, mint, maxt, () => arena.alloc, (r) => out.push(r));
+    yield* this.scanSeries(
+      vs,
+      mint,
+      maxt,
+      () => arena.alloc,
+      (r) => out.push(r),
+    );
     return out;
   }
 
@@ -271,15 +368,16 @@ export class Evaluator {
    * Reads the series a selector matches within [mint, maxt], handing each
    * one with samples to `visit`. `allocFor(selected)` (told how many series
    * were selected) gives the arrays the samples are read into; they may be
-   * reused after `visit` returns.
+   * reused after `visit` returns. Pauses after selecting and every few
+   * series (the querier stays open: reads are snapshots).
    */
-  scanSeries(
+  *scanSeries(
     vs: VectorSelector,
     mint: number,
     maxt: number,
     allocFor: (selected: number) => SampleAlloc,
     visit: (r: RawSeries) => void,
-  ): void {
+  ): ReadSteps<void> {
     this.checkDeadline(true);
     const q = this.storage.querier(this.tenant, mint, maxt);
     try {
@@ -287,8 +385,11 @@ export class Evaluator {
         start: mint,
         end: maxt,
       });
+      yield;
       const alloc = allocFor(selected.length);
+      let read = 0;
       for (const s of selected) {
+        if (++read % SERIES_PER_PAUSE === 0) yield;
         const it = s.iterator();
         const { ts, vs: vals } = readSamples(it, mint, maxt, alloc);
         const err = it.err();
@@ -328,6 +429,19 @@ export class Evaluator {
     ctx: EvalContext,
     timestamps: boolean,
   ): Sample[][] {
+    if (timestamps) {
+      const pre = this.#takePreloaded(vs, "timestamps", ctx.times);
+      if (pre) return pre as Sample[][];
+    }
+    return runSteps(this.selectInstantSteps(vs, ctx, timestamps));
+  }
+
+  /** `selectInstant` in steps. */
+  *selectInstantSteps(
+    vs: VectorSelector,
+    ctx: EvalContext,
+    timestamps: boolean,
+  ): ReadSteps<Sample[][]> {
     const times = this.effectiveTimes(ctx, vs.at, this.durationMs(vs.offset));
     const steps: Sample[][] = Array.from({ length: times.length }, () => []);
     if (times.length === 0) return steps;
@@ -339,7 +453,7 @@ export class Evaluator {
     }
     const lookback = this.opts.lookbackDeltaMs;
     return instantSteps(
-      this.loadSeries(vs, lo - lookback + 1, hi),
+      yield* this.loadSeries(vs, lo - lookback + 1, hi),
       times,
       lookback,
       timestamps,
@@ -355,6 +469,19 @@ export class Evaluator {
     ctx: EvalContext,
     timestamps: boolean,
   ): EvalValue {
+    if (!timestamps) {
+      const pre = this.#takePreloaded(vs, "vector", ctx.times);
+      if (pre) return pre as EvalValue;
+    }
+    return runSteps(this.selectVectorSteps(vs, ctx, timestamps));
+  }
+
+  /** `selectVector` in steps. */
+  *selectVectorSteps(
+    vs: VectorSelector,
+    ctx: EvalContext,
+    timestamps: boolean,
+  ): ReadSteps<EvalValue> {
     const times = this.effectiveTimes(ctx, vs.at, this.durationMs(vs.offset));
     const nSteps = times.length;
     if (nSteps === 0) return { type: "vector", steps: [] };
@@ -375,7 +502,7 @@ export class Evaluator {
     const metrics: Labels[] = [];
     const kept: RawSeries[] = [];
     let cap = 0;
-    this.scanSeries(
+    yield* this.scanSeries(
       vs,
       lo - lookback + 1,
       hi,
@@ -444,48 +571,73 @@ export class Evaluator {
   /** The data and per-step windows of a range selector or subquery. */
   windows(e: MatrixSelector | SubqueryExpr, ctx: EvalContext): Windows {
     if (e.type === "MatrixSelector") {
-      const vs = e.selector;
-      const rangeMs = this.durationMs(e.range);
-      const ends = this.effectiveTimes(ctx, vs.at, this.durationMs(vs.offset));
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (const t of ends) {
-        if (t < lo) lo = t;
-        if (t > hi) hi = t;
-      }
-      const series: RangeSeries[] = [];
-      if (ends.length > 0) {
-        for (const s of this.loadSeries(vs, lo - rangeMs + 1, hi)) {
-          const n = s.nStale;
-          if (n === 0) {
-            series.push({
-              metric: s.metric,
-              ts: s.ts,
-              vs: s.vs,
-              dropName: false,
-            });
-            continue;
-          }
-          // Range windows never see stale markers.
-          const ts = new Float64Array(s.ts.length - n);
-          const vals = new Float64Array(s.ts.length - n);
-          let k = 0;
-          for (let i = 0; i < s.ts.length; i++) {
-            if (s.stale[i]) continue;
-            ts[k] = s.ts[i];
-            vals[k++] = s.vs[i];
-          }
-          if (k > 0) {
-            series.push({ metric: s.metric, ts, vs: vals, dropName: false });
-          }
-        }
-      }
-      return { series, ends, rangeMs };
+      const pre = this.#takePreloaded(e, "windows", ctx.times);
+      if (pre) return pre as Windows;
+      return runSteps(this.matrixWindows(e, ctx));
     }
     return this.subqueryWindows(e, ctx);
   }
 
+  /** The data and per-step windows of a range selector, in steps. */
+  *matrixWindows(e: MatrixSelector, ctx: EvalContext): ReadSteps<Windows> {
+    const vs = e.selector;
+    const rangeMs = this.durationMs(e.range);
+    const ends = this.effectiveTimes(ctx, vs.at, this.durationMs(vs.offset));
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const t of ends) {
+      if (t < lo) lo = t;
+      if (t > hi) hi = t;
+    }
+    const series: RangeSeries[] = [];
+    if (ends.length > 0) {
+      for (const s of yield* this.loadSeries(vs, lo - rangeMs + 1, hi)) {
+        const n = s.nStale;
+        if (n === 0) {
+          series.push({
+            metric: s.metric,
+            ts: s.ts,
+            vs: s.vs,
+            dropName: false,
+          });
+          continue;
+        }
+        // Range windows never see stale markers.
+        const ts = new Float64Array(s.ts.length - n);
+        const vals = new Float64Array(s.ts.length - n);
+        let k = 0;
+        for (let i = 0; i < s.ts.length; i++) {
+          if (s.stale[i]) continue;
+          ts[k] = s.ts[i];
+          vals[k++] = s.vs[i];
+        }
+        if (k > 0) {
+          series.push({ metric: s.metric, ts, vs: vals, dropName: false });
+        }
+      }
+    }
+    return { series, ends, rangeMs };
+  }
+
   subqueryWindows(e: SubqueryExpr, ctx: EvalContext): Windows {
+    const { ends, rangeMs, inner } = this.subqueryContext(e, ctx);
+    if (inner === null) return { series: [], ends, rangeMs };
+    this.checkDeadline(true);
+    const value = this.eval(e.expr, inner);
+    this.checkDeadline(true);
+    const series = toSeries(value, inner.times);
+    this.checkDeadline(true);
+    return { series, ends, rangeMs };
+  }
+
+  /**
+   * A subquery's window ends and range, and the steps its expression is
+   * evaluated at (null when there are no steps).
+   */
+  subqueryContext(
+    e: SubqueryExpr,
+    ctx: EvalContext,
+  ): { ends: Float64Array; rangeMs: number; inner: EvalContext | null } {
     const rangeMs = this.durationMs(e.range);
     const stepMs = e.step === null
       ? this.opts.defaultSubqueryStepMs
@@ -500,7 +652,7 @@ export class Evaluator {
       if (t < lo) lo = t;
       if (t > hi) hi = t;
     }
-    if (ends.length === 0) return { series: [], ends, rangeMs };
+    if (ends.length === 0) return { ends, rangeMs, inner: null };
     // Inner steps sit on absolute multiples of the step (Go's truncating division).
     const from = lo - rangeMs;
     let start = Math.trunc(from / stepMs) * stepMs;
@@ -508,12 +660,7 @@ export class Evaluator {
     const n = start > hi ? 0 : Math.floor((hi - start) / stepMs) + 1;
     const times = new Float64Array(n);
     for (let i = 0; i < n; i++) times[i] = start + i * stepMs;
-    this.checkDeadline(true);
-    const inner = this.eval(e.expr, { times, interval: stepMs });
-    this.checkDeadline(true);
-    const series = toSeries(inner, times);
-    this.checkDeadline(true);
-    return { series, ends, rangeMs };
+    return { ends, rangeMs, inner: { times, interval: stepMs } };
   }
 }
 

@@ -123,6 +123,7 @@ export const handleQuery: Handler = async (req, ctx) => {
       () =>
         ctx.engine.instantQuery(ctx.tenant, p.query, time, {
           timeoutMs: timeoutOf(ctx, p.timeout),
+          signal: ctx.signal,
         }),
       ctx.signal,
     );
@@ -153,6 +154,7 @@ export const handleQueryRange: Handler = async (req, ctx) => {
       () =>
         ctx.engine.rangeQuery(ctx.tenant, p.query, p.start, p.end, p.step, {
           timeoutMs: timeoutOf(ctx, p.timeout),
+          signal: ctx.signal,
         }),
       ctx.signal,
     );
