@@ -29,7 +29,7 @@ Deno.test("query limits at the API: timeout 503, points 400", async () => {
     assert.equal(fine.body.data.result[0].value[1], "604800");
     const points = await ask(
       tm.base,
-      "/api/v1/query_range?query=1&start=0&end=110000&step=10",
+      "/api/v1/query_range?query=1&start=0&end=110010&step=10",
     );
     assert.equal(points.status, 400);
     assert.match(points.body.error, /11,000 points/);

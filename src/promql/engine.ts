@@ -126,13 +126,16 @@ export class PromQLEngine {
           "end timestamp must not be before start time",
         );
       }
-      const n = Math.floor((endMs - startMs) / stepMs) + 1;
-      if (n > this.#opts.maxPointsPerSeries) {
+      // Prometheus' check and wording: (end - start) / step steps at most.
+      if ((endMs - startMs) / stepMs > this.#opts.maxPointsPerSeries) {
         throw new QueryError(
           "bad_data",
-          `exceeded maximum resolution of ${this.#opts.maxPointsPerSeries} points per timeseries. Try decreasing the query resolution (?step=XX)`,
+          `exceeded maximum resolution of ${
+            this.#opts.maxPointsPerSeries.toLocaleString("en-US")
+          } points per timeseries. Try decreasing the query resolution (?step=XX)`,
         );
       }
+      const n = Math.floor((endMs - startMs) / stepMs) + 1;
       const expr = parseQuery(query);
       if (expr.valueType !== "scalar" && expr.valueType !== "vector") {
         throw new QueryError(
