@@ -485,6 +485,16 @@ export class VictoriaPeer extends BasePeer {
 const TIDEMARK_TENANT = "default";
 
 /** Tidemark's server (src/server/main.ts) in a child Deno, open mode. */
+/**
+ * The V8 flags `deno task start` gives the server (deno.json), so the
+ * benchmark measures the server as it ships.
+ */
+export function startV8Flags(): string[] {
+  const denoJson = new URL("../../deno.json", import.meta.url);
+  const task: string = JSON.parse(Deno.readTextFileSync(denoJson)).tasks.start;
+  return task.match(/--v8-flags=\S+/g) ?? [];
+}
+
 export class TidemarkPeer extends BasePeer {
   readonly name = "tidemark";
 
@@ -495,6 +505,7 @@ export class TidemarkPeer extends BasePeer {
     const spawned = await spawnLogged(deno, [
       "run",
       "-A",
+      ...startV8Flags(),
       main,
       "--port",
       String(port),

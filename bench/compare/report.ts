@@ -87,6 +87,8 @@ export interface BenchReport {
     probe: Record<string, string>;
     memSeries: number;
     memScrapes: number;
+    /** V8 flags Tidemark ran with (those of `deno task start`; absent in older runs: none). */
+    tidemarkV8Flags?: string[];
   };
   systems: SystemFigures[];
   memory: Record<string, MemoryRun>;
@@ -466,7 +468,10 @@ export function renderMarkdown(r: BenchReport, svgName: string): string {
     "in order (as Prometheus' queue manager does). Every server gets the very same bytes.",
     `- **Systems**: each a real process started on a fresh data directory, one after the ` +
     `other (${sys.map((s) => LABEL[s.name]).join(", then ")}). Tidemark: ` +
-    "`deno run -A src/server/main.ts` in open mode (no auth file), `--retention 100y`. " +
+    `\`deno run -A ${
+      (c.tidemarkV8Flags ?? []).map((f) => `${f} `).join("")
+    }src/server/main.ts\` in open mode (no auth file), \`--retention 100y\` ` +
+    "(the V8 flags are `deno task start`'s). " +
     "Prometheus: `--web.enable-remote-write-receiver`, no scrape targets, default block " +
     "ranges. VictoriaMetrics: `-retentionPeriod=100y -search.disableCache` (its rollup " +
     "result cache would otherwise answer repeated range queries from memory).",

@@ -34,6 +34,7 @@ import {
   type Peer,
   PrometheusPeer,
   type ReadBack,
+  startV8Flags,
   TidemarkPeer,
   VictoriaPeer,
 } from "./peers.ts";
@@ -434,6 +435,7 @@ async function main(): Promise<BenchReport> {
       rawBytes: w.rawBytes,
       shards: SHARDS,
       samplesPerRequest: SAMPLES_PER_REQUEST,
+      tidemarkV8Flags: startV8Flags(),
       runs: RUNS,
       warmups: WARMUPS,
       window,

@@ -53,6 +53,14 @@ export function registerStoreMetrics(registry: Registry, db: Db): void {
     "tidemark_js_heap_used_bytes",
     "JavaScript heap in use.",
   );
+  const heapTotal = registry.gauge(
+    "tidemark_js_heap_committed_bytes",
+    "JavaScript heap committed (in use plus free space V8 keeps).",
+  );
+  const engineBytes = registry.gauge(
+    "tidemark_engine_memory_bytes",
+    "Size of the engine's (WebAssembly) linear memory; it never shrinks, pages never touched are not resident.",
+  );
   const cpu = registry.counter(
     "process_cpu_seconds_total",
     "Total user and system CPU time spent in seconds.",
@@ -94,6 +102,8 @@ export function registerStoreMetrics(registry: Registry, db: Db): void {
     const mem = Deno.memoryUsage();
     rss.set({}, mem.rss);
     heap.set({}, mem.heapUsed);
+    heapTotal.set({}, mem.heapTotal);
+    engineBytes.set({}, db.engine.raw.memory.buffer.byteLength);
     cpu.set({}, processCpuSeconds());
     start.set({}, startedAt);
   });

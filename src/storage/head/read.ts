@@ -134,7 +134,11 @@ export class HeadQuerier implements Querier {
   #copyOpen(ptr: number, len: number): Uint8Array {
     if (len > 4096) return this.head.engine.u8.slice(ptr, ptr + len);
     if (this.#slabAt + len > this.#slab.length) {
-      this.#slab = new Uint8Array(1 << 18);
+      // Slabs double from 16 KiB to 256 KiB: a query over a few series
+      // (most dashboard panels) leaves 16 KiB of garbage, not 256 KiB.
+      this.#slab = new Uint8Array(
+        Math.min(SLAB_MAX, Math.max(SLAB_MIN, this.#slab.length * 2)),
+      );
       this.#slabAt = 0;
     }
     const at = this.#slabAt;
@@ -176,3 +180,6 @@ export class HeadQuerier implements Querier {
 }
 
 const EMPTY = new Float64Array(0);
+/** Smallest and largest slab for open-chunk copies (bytes). */
+const SLAB_MIN = 1 << 14;
+const SLAB_MAX = 1 << 18;
