@@ -89,10 +89,29 @@ const QUERIES = [
   "avg_over_time(b[10m])",
   "max by (g) (a) - min by (g) (b offset 1m)",
   "sum(increase(a[1h])) / sum(count_over_time(b[1h]))",
+  // Instant queries: range vectors are results here.
+  "instant a[10m]",
+  "instant b[30m] offset 5m",
+  "instant rate(a[5m])",
 ];
 
 function run(engine: PromQLEngine, q: string): Promise<QueryResult> {
+  if (q.startsWith("instant ")) {
+    return engine.instantQuery("t", q.slice(8), END);
+  }
   return engine.rangeQuery("t", q, 0, END, 60_000);
+}
+
+/** Whether two views share bytes. */
+function overlaps(x: Float64Array, y: Float64Array): boolean {
+  return x.buffer === y.buffer &&
+    x.byteOffset < y.byteOffset + y.byteLength &&
+    y.byteOffset < x.byteOffset + x.byteLength;
+}
+
+/** The whole slab a view taken at the slab's start lies in. */
+function slabOf(v: Float64Array): Float64Array {
+  return new Float64Array(v.buffer, v.byteOffset, SLAB_SAMPLES);
 }
 
 Deno.test("SampleArena: disjoint views, slabs given back once", () => {
@@ -102,21 +121,24 @@ Deno.test("SampleArena: disjoint views, slabs given back once", () => {
   const b = arena.alloc(SLAB_SAMPLES / 4);
   assert.equal(a.ts.buffer, b.ts.buffer);
   assert.equal(a.ts.byteOffset + a.ts.byteLength, b.ts.byteOffset);
+  assert.ok(!overlaps(a.ts, a.vs));
   // Fills the first slab exactly.
   arena.alloc(SLAB_SAMPLES / 4);
   const full = arena.alloc(SLAB_SAMPLES / 4);
-  assert.equal(full.ts.buffer, a.ts.buffer);
+  assert.ok(overlaps(full.ts, slabOf(a.ts)));
   const d = arena.alloc(SLAB_SAMPLES / 4 + 1); // large: its own arrays
   assert.equal(d.ts.length, SLAB_SAMPLES / 4 + 1);
   assert.equal(d.ts.byteLength, d.ts.buffer.byteLength);
   assert.equal(arena.slabs, 1);
   const c = arena.alloc(1); // does not fit: a second slab
-  assert.notEqual(c.ts.buffer, a.ts.buffer);
+  for (const v of [c.ts, c.vs]) {
+    assert.ok(!overlaps(v, slabOf(a.ts)) && !overlaps(v, slabOf(a.vs)));
+  }
   assert.equal(arena.slabs, 2);
   assert.deepEqual(pool.stats(), {
-    created: 2,
-    reused: 0,
-    dropped: 0,
+    reserved: 2,
+    reused: 2,
+    overflow: 0,
     inUse: 2,
     free: 0,
   });
@@ -128,16 +150,19 @@ Deno.test("SampleArena: disjoint views, slabs given back once", () => {
   const late = arena.alloc(10);
   assert.equal(late.ts.buffer.byteLength, 80);
   assert.equal(pool.stats().free, 2);
-  // Two arenas never share a slab; the bound drops the extra one.
+  // Three arenas never share a slab; the third one's is not the reserve's
+  // and is not kept.
   const x = new SampleArena(pool), y = new SampleArena(pool);
   const z = new SampleArena(pool);
-  const bufs = [x, y, z].map((r) => r.alloc(100).ts.buffer);
-  assert.equal(new Set(bufs).size, 3);
+  const got = [x, y, z].map((r) => slabOf(r.alloc(100).ts));
+  assert.ok(!overlaps(got[0], got[1]));
+  assert.ok(!overlaps(got[0], got[2]) && !overlaps(got[1], got[2]));
+  assert.notEqual(got[2].buffer, got[0].buffer);
   for (const r of [x, y, z]) r.release();
   assert.deepEqual(pool.stats(), {
-    created: 3,
-    reused: 2,
-    dropped: 1,
+    reserved: 2,
+    reused: 4,
+    overflow: 1,
     inUse: 0,
     free: 2,
   });
@@ -182,18 +207,26 @@ Deno.test("interleaved selector reads never share a slab", async () => {
       }
       assert.ok(turns > 10, `reads paused ${turns} times`);
       assert.ok(pool.peak >= 4, `both held slabs at once: peak ${pool.peak}`);
-      const bufsA = new Set(ra.series.map((s) => s.ts.buffer));
-      const bufsB = new Set(rb.series.map((s) => s.ts.buffer));
-      for (const b of bufsA) assert.ok(!bufsB.has(b), `${qa}/${qb} share`);
+      // No view of one query's read shares bytes with the other's.
+      const viewsB = rb.series.flatMap((s) => [s.ts, s.vs]);
+      for (const s of ra.series) {
+        for (const v of [s.ts, s.vs]) {
+          assert.ok(!viewsB.some((w) => overlaps(v, w)), `${qa}/${qb} share`);
+        }
+      }
       // Within a query, views of one slab never overlap.
       for (const w of [ra, rb]) {
         assert.ok(w.series.length > 0);
-        // Series are read in order, so their views ascend within a slab.
-        const byBuf = new Map<ArrayBufferLike, number>();
-        for (const s of w.series) {
-          const end = byBuf.get(s.ts.buffer) ?? 0;
-          assert.ok(s.ts.byteOffset >= end, "views overlap");
-          byBuf.set(s.ts.buffer, s.ts.byteOffset + s.ts.byteLength);
+        // Within a read, no two views share bytes either.
+        const byBuf = new Map<ArrayBufferLike, Float64Array[]>();
+        for (const v of w.series.flatMap((s) => [s.ts, s.vs])) {
+          byBuf.set(v.buffer, [...byBuf.get(v.buffer) ?? [], v]);
+        }
+        for (const views of byBuf.values()) {
+          views.sort((x, y) => x.byteOffset - y.byteOffset);
+          for (let k = 1; k < views.length; k++) {
+            assert.ok(!overlaps(views[k - 1], views[k]), "views overlap");
+          }
         }
       }
       // Values are those of a read with fresh arrays.
@@ -237,14 +270,27 @@ Deno.test("concurrent queries on a shared pool: same results, all slabs back", a
     // yieldEveryMs 0: the prepare phases yield at every pause, so the
     // queries' reads interleave.
     const engine = new PromQLEngine(db, { yieldEveryMs: 0, slabPool: pool });
+    const rounds: QueryResult[][] = [];
     for (let round = 0; round < 3; round++) {
-      const got = await Promise.all(QUERIES.map((q) => run(engine, q)));
-      // Compared after all finished: later queries reused earlier slabs,
-      // so a result holding slab views would have been overwritten.
+      rounds.push(await Promise.all(QUERIES.map((q) => run(engine, q))));
+      assert.equal(pool.held.size, 0, "every slab given back");
+    }
+    // One at a time, each query reads into the reserve (not overflow).
+    const oneByOne: QueryResult[] = [];
+    for (const q of QUERIES) oneByOne.push(await run(engine, q));
+    rounds.push(oneByOne);
+    // Scribbled over every reserve slab, then compared: a result holding
+    // views of slabs would have changed.
+    const taken = Array.from({ length: pool.size }, () => pool.take());
+    for (const slab of taken) {
+      slab.ts.fill(-1);
+      slab.vs.fill(-1);
+      pool.give(slab);
+    }
+    for (const [round, got] of rounds.entries()) {
       for (let i = 0; i < QUERIES.length; i++) {
         assert.deepEqual(got[i], want[i], `round ${round}: ${QUERIES[i]}`);
       }
-      assert.equal(pool.held.size, 0, "every slab given back");
     }
     assert.equal(pool.doubleHandOuts, 0);
     assert.ok(pool.peak > 3, `queries held slabs at once: ${pool.peak}`);

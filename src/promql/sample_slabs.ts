@@ -2,9 +2,9 @@
  * Sample slabs: the large Float64Array pairs selector reads put samples in,
  * reused across reads and queries. Allocating 2 × 512 KiB per read made the
  * query path churn big backing stores through malloc, whose heap keeps what
- * it once held (docs/design/memory.md); a small free list bounds that.
+ * it once held (docs/design/memory.md); a small fixed reserve bounds that.
  *
- * Ownership: a slab is either in a pool's free list or held by exactly one
+ * Ownership: a slab is either free in a pool or held by exactly one
  * `SampleArena`; an arena hands out disjoint views of its slabs and gives
  * them all back in `release()`, which its owner calls once every view is
  * dead (the engine: when the query's evaluation ends, whatever the outcome).
@@ -25,32 +25,40 @@ export interface Slab {
 
 /** Counts of a pool, for tests and gauges. */
 export interface SlabPoolStats {
-  /** Slabs made because the free list was empty. */
-  created: number;
-  /** Slabs taken from the free list. */
+  /** Slabs of the reserve (made once, on the first take). */
+  reserved: number;
+  /** Slabs handed out from the reserve. */
   reused: number;
-  /** Slabs given back but dropped because the free list was full. */
-  dropped: number;
+  /** Slabs made because the reserve was all in use (dropped when given back). */
+  overflow: number;
   /** Slabs held by arenas now. */
   inUse: number;
-  /** Slabs in the free list now. */
+  /** Reserve slabs free now. */
   free: number;
 }
 
-/** A bounded free list of slabs. */
+/**
+ * A fixed reserve of slabs, carved from one backing store made on first
+ * use: one long-lived block instead of many (long-lived malloc blocks
+ * scattered through the heap keep glibc from trimming it), pages touched
+ * only as reads fill them. Takes beyond the reserve get slabs of their own,
+ * left to the GC when given back.
+ */
 export class SlabPool {
   readonly #free: Slab[] = [];
+  readonly #reserve = new WeakSet<Slab>();
   /** Slabs handed out and not given back: guards against double use. */
   readonly #out = new Set<Slab>();
-  #created = 0;
+  #made = false;
   #reused = 0;
-  #dropped = 0;
+  #overflow = 0;
 
-  /** `maxFree`: slabs kept for reuse (each 2 × 512 KiB); 0 keeps none. */
-  constructor(readonly maxFree: number) {}
+  /** `size`: slabs in the reserve (each 2 × 512 KiB); 0 keeps none. */
+  constructor(readonly size: number) {}
 
   /** A slab no one else holds. */
   take(): Slab {
+    if (!this.#made) this.#makeReserve();
     let slab = this.#free.pop();
     if (slab) {
       this.#reused++;
@@ -59,7 +67,7 @@ export class SlabPool {
         ts: new Float64Array(SLAB_SAMPLES),
         vs: new Float64Array(SLAB_SAMPLES),
       };
-      this.#created++;
+      this.#overflow++;
     }
     this.#out.add(slab);
     return slab;
@@ -70,22 +78,36 @@ export class SlabPool {
     if (!this.#out.delete(slab)) {
       throw new Error("slab given back twice or not from this pool");
     }
-    if (this.#free.length < this.maxFree) this.#free.push(slab);
-    else this.#dropped++;
+    if (this.#reserve.has(slab)) this.#free.push(slab);
   }
 
   stats(): SlabPoolStats {
     return {
-      created: this.#created,
+      reserved: this.#made ? this.size : 0,
       reused: this.#reused,
-      dropped: this.#dropped,
+      overflow: this.#overflow,
       inUse: this.#out.size,
       free: this.#free.length,
     };
   }
+
+  #makeReserve(): void {
+    this.#made = true;
+    if (this.size <= 0) return;
+    const block = new Float64Array(this.size * 2 * SLAB_SAMPLES);
+    for (let i = this.size - 1; i >= 0; i--) {
+      const at = i * 2 * SLAB_SAMPLES;
+      const slab = {
+        ts: block.subarray(at, at + SLAB_SAMPLES),
+        vs: block.subarray(at + SLAB_SAMPLES, at + 2 * SLAB_SAMPLES),
+      };
+      this.#reserve.add(slab);
+      this.#free.push(slab);
+    }
+  }
 }
 
-/** The process's pool: at most 8 free slabs (8 MiB). */
+/** The process's pool: a reserve of 8 slabs (8 MiB). */
 export const sampleSlabs: SlabPool = new SlabPool(8);
 
 /**
