@@ -21,6 +21,7 @@ import { compareLabels, withoutName } from "./eval_labels.ts";
 import type { EvalContext, EvalValue } from "./eval_types.ts";
 import { Evaluator } from "./evaluator.ts";
 import { prepareSelectors } from "./prepare.ts";
+import { sampleSlabs, type SlabPool } from "./sample_slabs.ts";
 import { parse } from "./parser.ts";
 import { columnsOf, type VectorColumns } from "./columns.ts";
 import {
@@ -50,6 +51,8 @@ export interface PromQLEngineOptions {
   prepare?: boolean;
   /** Longest stretch of reading (ms) between two event-loop turns. */
   yieldEveryMs?: number;
+  /** Where queries take sample slabs from (default: the process's pool). */
+  slabPool?: SlabPool;
 }
 
 /** Per-query options. */
@@ -79,6 +82,7 @@ export class PromQLEngine {
       defaultSubqueryStepMs: opts.defaultSubqueryStepMs ?? 60_000,
       prepare: opts.prepare ?? true,
       yieldEveryMs: opts.yieldEveryMs ?? 20,
+      slabPool: opts.slabPool ?? sampleSlabs,
     };
   }
 
@@ -92,15 +96,20 @@ export class PromQLEngine {
     return Promise.resolve().then(async () => {
       const expr = parseQuery(query);
       const ev = this.#evaluator(tenant, timeMs, timeMs, 0, qopts);
-      const value = await this.#evaluate(ev, expr, {
-        times: Float64Array.of(timeMs),
-        interval: 0,
-      });
-      return {
-        value: instantValue(value, timeMs),
-        warnings: [...ev.warnings],
-        infos: [...ev.infos],
-      };
+      try {
+        const value = await this.#evaluate(ev, expr, {
+          times: Float64Array.of(timeMs),
+          interval: 0,
+        });
+        return {
+          value: instantValue(value, timeMs),
+          warnings: [...ev.warnings],
+          infos: [...ev.infos],
+        };
+      } finally {
+        // Also on errors and cancellation: the result holds copies only.
+        ev.release();
+      }
     });
   }
 
@@ -148,15 +157,19 @@ export class PromQLEngine {
       const times = new Float64Array(n);
       for (let i = 0; i < n; i++) times[i] = startMs + i * stepMs;
       const ev = this.#evaluator(tenant, startMs, endMs, stepMs, qopts);
-      const value = await this.#evaluate(ev, expr, {
-        times,
-        interval: stepMs,
-      });
-      return {
-        value: { type: "matrix", series: rangeMatrix(value, times) },
-        warnings: [...ev.warnings],
-        infos: [...ev.infos],
-      };
+      try {
+        const value = await this.#evaluate(ev, expr, {
+          times,
+          interval: stepMs,
+        });
+        return {
+          value: { type: "matrix", series: rangeMatrix(value, times) },
+          warnings: [...ev.warnings],
+          infos: [...ev.infos],
+        };
+      } finally {
+        ev.release();
+      }
     });
   }
 
@@ -192,6 +205,7 @@ export class PromQLEngine {
           Math.min(qopts.timeoutMs ?? Infinity, this.#opts.timeoutMs),
         defaultSubqueryStepMs: this.#opts.defaultSubqueryStepMs,
         signal: qopts.signal,
+        slabPool: this.#opts.slabPool,
       },
       start,
       end,

@@ -42,6 +42,7 @@ import {
 } from "../storage/chunk_iterator.ts";
 import { SampleLimitError } from "../storage/limits.ts";
 import { ColumnarVector, columnsFit } from "./columns.ts";
+import { SampleArena, type SlabPool } from "./sample_slabs.ts";
 
 /** Limits and defaults of one evaluation. */
 export interface EvaluatorOptions {
@@ -52,6 +53,8 @@ export interface EvaluatorOptions {
   defaultSubqueryStepMs: number;
   /** Cancels the evaluation (QueryError "canceled"). */
   signal?: AbortSignal;
+  /** Where sample slabs come from (default: the process's pool). */
+  slabPool?: SlabPool;
 }
 
 /** Raw samples of one series, stale markers flagged. */
@@ -123,36 +126,6 @@ class ScratchSamples {
   };
 }
 
-/** Samples per slab: big typed arrays, so that series share backing stores. */
-const SLAB_SAMPLES = 1 << 16;
-
-/**
- * Hands out sample arrays as views of large slabs: one backing store per
- * ~64k samples instead of one per series.
- */
-class SampleArena {
-  #ts = new Float64Array(0);
-  #vs = new Float64Array(0);
-  #at = 0;
-
-  readonly alloc = (n: number): { ts: Float64Array; vs: Float64Array } => {
-    if (n > SLAB_SAMPLES / 4) {
-      return { ts: new Float64Array(n), vs: new Float64Array(n) };
-    }
-    if (this.#at + n > this.#ts.length) {
-      this.#ts = new Float64Array(SLAB_SAMPLES);
-      this.#vs = new Float64Array(SLAB_SAMPLES);
-      this.#at = 0;
-    }
-    const at = this.#at;
-    this.#at += n;
-    return {
-      ts: this.#ts.subarray(at, at + n),
-      vs: this.#vs.subarray(at, at + n),
-    };
-  };
-}
-
 /** First index in ts[lo..hi) with ts[i] > t. */
 export function upperBound(
   ts: Float64Array,
@@ -177,6 +150,11 @@ export class Evaluator {
   readonly #preloaded = new Map<Expr, Preloaded>();
   #preparing = false;
   readonly preloadStats: PreloadStats = { loaded: 0, used: 0, missed: 0 };
+  /**
+   * Slabs of every selector read of this query (reads take disjoint views);
+   * given back by `release` when the query ends.
+   */
+  readonly #arena: SampleArena;
 
   constructor(
     readonly storage: Storage,
@@ -186,7 +164,18 @@ export class Evaluator {
     readonly queryStart: number,
     readonly queryEnd: number,
     readonly stepMs: number,
-  ) {}
+  ) {
+    this.#arena = new SampleArena(opts.slabPool);
+  }
+
+  /**
+   * Gives the query's sample slabs back for reuse. Call once evaluation has
+   * ended (however it ended) and nothing read from storage is used any more:
+   * results must not hold views of selector reads (they hold copies).
+   */
+  release(): void {
+    this.#arena.release();
+  }
 
   /**
    * Throws "canceled" once the signal is aborted and "timeout" once the
@@ -353,12 +342,12 @@ export class Evaluator {
     maxt: number,
   ): ReadSteps<RawSeries[]> {
     const out: RawSeries[] = [];
-    const arena = new SampleArena();
+    const alloc = this.#arena.alloc;
     yield* this.scanSeries(
       vs,
       mint,
       maxt,
-      () => arena.alloc,
+      () => alloc,
       (r) => out.push(r),
     );
     return out;
@@ -495,7 +484,7 @@ export class Evaluator {
     // Each series is read into scratch arrays and turned into its column
     // right away; only when the columns would be too big are series kept.
     const scratch = new ScratchSamples();
-    const arena = new SampleArena();
+    const arena = this.#arena;
     let fits = true;
     let values = new Float64Array(0);
     let present = new Uint8Array(0);
