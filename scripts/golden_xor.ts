@@ -892,12 +892,23 @@ async function main(outDir: string): Promise<void> {
         value: longValue,
       }], [{ t: maxT, bits: bitsOf(1) }]),
     ]);
-    const copy4Back = await readSamples(
+    // Read back until visible: on a loaded machine the first read has been
+    // seen to come back empty right after the 204.
+    let copy4Back = await readSamples(
       prom.url,
       maxT - 1,
       maxT + 1,
       "probe_snappy_copy4",
     );
+    for (let i = 0; i < 50 && copy4Back.series.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      copy4Back = await readSamples(
+        prom.url,
+        maxT - 1,
+        maxT + 1,
+        "probe_snappy_copy4",
+      );
+    }
     const blobBack = copy4Back.series[0]?.labels.find((l) => l.name === "blob")
       ?.value;
     const snappyInterop = {
