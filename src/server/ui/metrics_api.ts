@@ -4,6 +4,7 @@
  * chart series. Errors carry the API's `{"error":{"code","message"}}`.
  * @module
  */
+import { ALLOWED } from "../../metricsapi/aggregation.ts";
 import type { ApiClient } from "./api.ts";
 
 /** The metric types of the Metrics API (events count into a series too). */
@@ -20,24 +21,12 @@ export interface Definition {
   last_seen: string;
 }
 
-/** The aggregations the page offers per type, the API's default first. */
-export const AGGREGATIONS: Readonly<Record<MetricType, readonly string[]>> = {
-  gauge: ["last", "avg", "min", "max"],
-  counter: ["sum", "rate"],
-  distribution: [
-    "avg",
-    "sum",
-    "min",
-    "max",
-    "count",
-    "p50",
-    "p90",
-    "p95",
-    "p99",
-  ],
-  set: ["count"],
-  event: ["count", "sum"],
-};
+/**
+ * The aggregations the page offers per type, the API's default first: the
+ * server's own table (src/metricsapi/aggregation.ts), bundled with the page.
+ */
+export const AGGREGATIONS: Readonly<Record<MetricType, readonly string[]>> =
+  ALLOWED;
 
 /** A Metrics API refusal: HTTP status, the API's code and its message. */
 export class MetricsApiError extends Error {
