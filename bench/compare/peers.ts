@@ -165,6 +165,17 @@ abstract class BasePeer implements Peer {
     return stopProcess(this.spawned.proc);
   }
   /** Waits for `path` to answer 200, failing fast if the process died. */
+  /** Waits for `path` to answer 200; stops the process if it never does. */
+  protected async readyOrStopped(path: string): Promise<this> {
+    try {
+      await this.ready(path);
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+    return this;
+  }
+
   protected async ready(path: string): Promise<void> {
     let exited = false;
     this.spawned.proc.status.then(() => exited = true);
@@ -226,13 +237,7 @@ export class PrometheusPeer extends BasePeer {
       base,
       `${base}/api/v1/write`,
     );
-    try {
-      await peer.ready("/-/ready");
-    } catch (e) {
-      await peer.stop();
-      throw e;
-    }
-    return peer;
+    return await peer.readyOrStopped("/-/ready");
   }
 
   async version(): Promise<string> {
@@ -359,13 +364,7 @@ export class VictoriaPeer extends BasePeer {
       base,
       `${base}/api/v1/write`,
     );
-    try {
-      await peer.ready("/health");
-    } catch (e) {
-      await peer.stop();
-      throw e;
-    }
-    return peer;
+    return await peer.readyOrStopped("/health");
   }
 
   async version(): Promise<string> {
@@ -524,13 +523,7 @@ export class TidemarkPeer extends BasePeer {
       base,
       `${base}/api/v1/write`,
     );
-    try {
-      await peer.ready("/-/ready");
-    } catch (e) {
-      await peer.stop();
-      throw e;
-    }
-    return peer;
+    return await peer.readyOrStopped("/-/ready");
   }
 
   async version(): Promise<string> {
