@@ -15,15 +15,21 @@ export function freePort(): number {
   return port;
 }
 
-/** Starts prometheus and waits for /-/ready. */
+/**
+ * Starts prometheus and waits for /-/ready. The config may depend on the
+ * port Prometheus will listen on (to scrape itself).
+ */
 export async function startPrometheus(
   root: string,
-  configYaml: string,
+  configYaml: string | ((port: number) => string),
   flags: string[] = [],
 ): Promise<PrometheusProcess> {
   const config = `${root}/prometheus.yml`;
-  await Deno.writeTextFile(config, configYaml);
   const port = freePort();
+  await Deno.writeTextFile(
+    config,
+    typeof configYaml === "string" ? configYaml : configYaml(port),
+  );
   const logPath = `${root}/prometheus.log`;
   const logFile = await Deno.open(logPath, { write: true, create: true });
   const proc = new Deno.Command("/usr/bin/prometheus", {

@@ -4,6 +4,7 @@
 // (c) our STREAMED_XOR_CHUNKS answer compared with Prometheus' own answer
 //     for the same samples (remote-written into it): same samples bit for
 //     bit, same frames, and the same chunk bytes where boundaries coincide.
+import { startPrometheus as startPrometheusIn } from "./_prometheus.ts";
 import assert from "node:assert/strict";
 import { encodeWriteRequest } from "../src/codec/prompb.ts";
 import { snappyEncode } from "../src/codec/snappy.ts";
@@ -47,53 +48,21 @@ interface Peer {
   stop(): Promise<void>;
 }
 
-function freePort(): number {
-  const l = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 /** Starts Prometheus on a free port with an empty TSDB in a temp dir. */
 async function startPrometheus(config: string, flags: string[]): Promise<Peer> {
   const dir = await Deno.makeTempDir({ prefix: "rread-prom-" });
-  await Deno.writeTextFile(`${dir}/prometheus.yml`, config);
-  const port = freePort();
-  const args = [
-    `--config.file=${dir}/prometheus.yml`,
-    `--storage.tsdb.path=${dir}/data`,
-    `--web.listen-address=127.0.0.1:${port}`,
+  const p = await startPrometheusIn(dir, config, [
     "--log.level=warn",
     ...flags,
-  ];
-  // exec: the child is Prometheus itself, so killing it stops Prometheus.
-  const child = new Deno.Command("sh", {
-    args: ["-c", `exec ${PROMETHEUS} "$@" 2>"${dir}/log"`, "sh", ...args],
-    stdout: "null",
-    stdin: "null",
-  }).spawn();
-  const base = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-    await child.status;
-    await Deno.remove(dir, { recursive: true });
+  ]);
+  return {
+    base: p.base,
+    dir,
+    stop: async () => {
+      await p.stop();
+      await Deno.remove(dir, { recursive: true });
+    },
   };
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      const r = await fetch(`${base}/-/ready`);
-      await r.body?.cancel();
-      if (r.ok) return { base, dir, stop };
-    } catch { /* not up yet */ }
-    if (Date.now() > deadline) {
-      const log = await Deno.readTextFile(`${dir}/log`).catch(() => "");
-      await stop();
-      throw new Error(`prometheus did not become ready:\n${log}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function withOurServer(

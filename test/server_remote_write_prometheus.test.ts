@@ -5,6 +5,7 @@
  * must agree between Prometheus' /api/v1/query and our PromQL engine:
  * known static values exactly, `up` = 1, and Prometheus' own series.
  */
+import { startPrometheus } from "./_prometheus.ts";
 import assert from "node:assert/strict";
 import { createRemoteWriteHandler } from "../src/server/handlers/remote_write.ts";
 import { MetadataStore } from "../src/ingest/remote_write_metadata.ts";
@@ -24,13 +25,6 @@ tm_static_gauge{k="c"} 1.7976931348623157e+308
 # TYPE tm_static_total counter
 tm_static_total 12345678901
 `;
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -89,11 +83,11 @@ Deno.test({
       },
     );
     const ourPort = server.addr.port;
-    const promPort = freePort();
     const dir = await Deno.makeTempDir({ prefix: "rw-prom-" });
-    await Deno.writeTextFile(
-      `${dir}/prometheus.yml`,
-      `global:
+    const prom = await startPrometheus(
+      dir,
+      (promPort) =>
+        `global:
   scrape_interval: 1s
   evaluation_interval: 1s
 scrape_configs:
@@ -107,33 +101,21 @@ remote_write:
     queue_config: { batch_send_deadline: 1s, min_backoff: 100ms, max_backoff: 1s }
     metadata_config: { send_interval: 1s }
 `,
+      ["--log.level=warn"],
     );
-    const proc = new Deno.Command(PROMETHEUS, {
-      args: [
-        `--config.file=${dir}/prometheus.yml`,
-        `--storage.tsdb.path=${dir}/data`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-        "--log.level=warn",
-      ],
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const stderr = proc.stderr.pipeThrough(new TextDecoderStream());
-    let log = "";
-    const logDone = (async () => {
-      for await (const chunk of stderr) log += chunk;
-    })();
+    const promPort = prom.port;
     try {
       // Wait for both jobs' data, at least 3 scrapes of the static target.
       const deadline = Date.now() + 25_000;
       let at = 0;
       for (;;) {
-        assert.ok(
-          Date.now() < deadline,
-          `no data in time (${writes} writes, failures: ${
-            failures.join("; ")
-          })\n${log}`,
-        );
+        if (Date.now() >= deadline) {
+          assert.fail(
+            `no data in time (${writes} writes, failures: ${
+              failures.join("; ")
+            })\n${await prom.log()}`,
+          );
+        }
         await sleep(500);
         const r = await t.ctx().engine.instantQuery(
           "default",
@@ -222,9 +204,7 @@ remote_write:
         }],
       });
     } finally {
-      proc.kill("SIGTERM");
-      await proc.status;
-      await logDone;
+      await prom.stop();
       await server.shutdown();
       await t.close();
       await Deno.remove(dir, { recursive: true });
