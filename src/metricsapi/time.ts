@@ -3,6 +3,7 @@
  * milliseconds) in, ISO 8601 out; durations like `90s`, `5m`, `1h30m`, `1d`.
  * @module
  */
+import { parseCompoundDuration, UNIT_MS } from "../model/duration.ts";
 
 const ISO =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?)?$/;
@@ -43,23 +44,12 @@ export function formatTimestamp(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-const UNIT_MS: Record<string, number> = {
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-};
-
 /** Parses `90s`, `5m`, `1h30m`, `1d`, `2w` into ms; null when invalid. */
 export function parseDuration(text: string): number | null {
-  if (!/^(\d+(ms|s|m|h|d|w))+$/.test(text)) return null;
-  let total = 0;
-  for (const [, n, unit] of text.matchAll(/(\d+)(ms|s|m|h|d|w)/g)) {
-    total += Number(n) * UNIT_MS[unit];
-  }
-  return Number.isSafeInteger(total) && total > 0 ? total : null;
+  const total = parseCompoundDuration(text);
+  return total !== null && Number.isSafeInteger(total) && total > 0
+    ? total
+    : null;
 }
 
 /** The shortest `1d2h`-style text for a duration in ms. */

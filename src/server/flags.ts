@@ -5,31 +5,14 @@
  * @module
  */
 import { z } from "zod";
+import { parseCompoundDuration } from "../model/duration.ts";
 
 /** Parses "15d", "2h", "90m", "30s", "1w", "1y", or a number of seconds, into ms. */
 export function parseDuration(text: string): number {
-  const units: Record<string, number> = {
-    ms: 1,
-    s: 1000,
-    m: 60_000,
-    h: 3600_000,
-    d: 86_400_000,
-    w: 7 * 86_400_000,
-    y: 365 * 86_400_000,
-  };
   if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
-  const re = /(\d+)(ms|s|m|h|d|w|y)/y;
-  let total = 0;
-  let at = 0;
-  while (at < text.length) {
-    re.lastIndex = at;
-    const m = re.exec(text);
-    if (!m) throw new Error(`cannot parse duration "${text}"`);
-    total += Number(m[1]) * units[m[2]];
-    at = re.lastIndex;
-  }
-  if (text === "") throw new Error("empty duration");
-  return total;
+  const ms = parseCompoundDuration(text, true);
+  if (ms === null) throw new Error(`cannot parse duration "${text}"`);
+  return ms;
 }
 
 const duration = z.string().transform((s, ctx) => {

@@ -6,17 +6,8 @@
  * width, so `M` and `y` are refused rather than guessed.
  * @module
  */
+import { parseCompoundDuration } from "../model/duration.ts";
 
-const UNIT_MS: Record<string, number> = {
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-};
-const DURATION = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
-const PART = /(\d+)(ms|s|m|h|d|w)/g;
 const DIGITS = /^\d+$/;
 
 /** Why a step was refused. */
@@ -41,15 +32,16 @@ export function parseStep(input: string | number): number {
     ms = input;
   } else if (DIGITS.test(input)) {
     ms = Number(input);
-  } else if (DURATION.test(input)) {
-    ms = 0;
-    for (const m of input.matchAll(PART)) ms += Number(m[1]) * UNIT_MS[m[2]];
   } else {
-    throw new StepError(
-      `cannot parse ${
-        JSON.stringify(input)
-      } as a duration: use milliseconds or units ms s m h d w, like "15m" or "1h30m"`,
-    );
+    const parsed = parseCompoundDuration(input);
+    if (parsed === null) {
+      throw new StepError(
+        `cannot parse ${
+          JSON.stringify(input)
+        } as a duration: use milliseconds or units ms s m h d w, like "15m" or "1h30m"`,
+      );
+    }
+    ms = parsed;
   }
   if (!(ms > 0)) throw new StepError("step must be positive");
   if (!Number.isSafeInteger(ms)) throw new StepError("step is too large");
