@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from "zod";
+import type { Expr } from "../../promql/ast.ts";
 import { ParseError } from "../../promql/errors.ts";
 import { parse } from "../../promql/parser.ts";
 import { pretty } from "../../promql/printer.ts";
@@ -64,11 +65,10 @@ const MISSING: Record<string, string> = {
 /** Most points per series of a range query, as Prometheus. */
 const MAX_POINTS = 11_000;
 
-/** Parses the expression to report syntax errors as Prometheus words them. */
-function checkExpression(query: string, range: boolean): void {
-  let type: string;
+/** Parses the `query` parameter; syntax errors worded as Prometheus does. */
+function parseQueryParam(query: string): Expr {
   try {
-    type = parse(query).valueType ?? "";
+    return parse(query);
   } catch (e) {
     if (e instanceof ParseError) {
       throw new HttpError(
@@ -79,6 +79,11 @@ function checkExpression(query: string, range: boolean): void {
     }
     throw e;
   }
+}
+
+/** Rejects what the engine would refuse, in Prometheus' words. */
+function checkExpression(query: string, range: boolean): void {
+  const type = parseQueryParam(query).valueType ?? "";
   if (range && type !== "scalar" && type !== "vector") {
     throw new HttpError(
       400,
@@ -168,16 +173,5 @@ export const handleQueryRange: Handler = async (req, ctx) => {
 export const handleFormatQuery: Handler = async (req) => {
   const form = await readForm(req);
   const p = parseParams(form, z.object({ query: queryText }));
-  try {
-    return promSuccess(pretty(parse(p.query)));
-  } catch (e) {
-    if (e instanceof ParseError) {
-      throw new HttpError(
-        400,
-        "bad_data",
-        `invalid parameter "query": ${e.message}`,
-      );
-    }
-    throw e;
-  }
+  return promSuccess(pretty(parseQueryParam(p.query)));
 };
