@@ -7,7 +7,7 @@
  * @module
  */
 import type { Handler, RequestContext } from "../context.ts";
-import { readBody } from "../http/body.ts";
+import { readBody, readStream } from "../http/body.ts";
 import { badData, HttpError } from "../http/errors.ts";
 import { ExpositionError, parseExposition } from "../../ingest/exposition.ts";
 import {
@@ -102,33 +102,10 @@ async function decodedBody(
 async function gunzip(raw: Uint8Array, limit: number): Promise<Uint8Array> {
   const stream = new Blob([raw as Uint8Array<ArrayBuffer>]).stream()
     .pipeThrough(new DecompressionStream("gzip"));
-  const reader = stream.getReader();
-  const parts: Uint8Array[] = [];
-  let total = 0;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > limit) {
-        await reader.cancel();
-        throw new HttpError(
-          413,
-          "payload_too_large",
-          `decompressed body larger than ${limit} bytes`,
-        );
-      }
-      parts.push(value);
-    }
+    return await readStream(stream, limit, "decompressed body");
   } catch (e) {
     if (e instanceof HttpError) throw e;
     throw badData("request body is not valid gzip");
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }

@@ -17,16 +17,28 @@ export async function readBody(
     throw tooLarge(maxBytes);
   }
   if (!req.body) return new Uint8Array(0);
+  return await readStream(req.body, maxBytes, "request body");
+}
+
+/**
+ * Reads a byte stream whole, cancelling it and throwing 413 (naming `what`)
+ * once more than `maxBytes` have come. Other stream errors propagate.
+ */
+export async function readStream(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  what: string,
+): Promise<Uint8Array<ArrayBuffer>> {
   const parts: Uint8Array[] = [];
   let total = 0;
-  const reader = req.body.getReader();
+  const reader = stream.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {
       await reader.cancel();
-      throw tooLarge(maxBytes);
+      throw tooLarge(maxBytes, what);
     }
     parts.push(value);
   }
@@ -53,10 +65,10 @@ export async function readText(
   }
 }
 
-function tooLarge(maxBytes: number): HttpError {
+function tooLarge(maxBytes: number, what = "request body"): HttpError {
   return new HttpError(
     413,
     "payload_too_large",
-    `request body larger than ${maxBytes} bytes`,
+    `${what} larger than ${maxBytes} bytes`,
   );
 }
